@@ -1,0 +1,99 @@
+# Koers — `make run` starts everything on http://127.0.0.1:8000, `make test` runs the suite.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PY310 = $(shell scripts/find-python310.sh)
+VENV := .venv
+RASA_VENV := .venv-rasa
+APP_STAMP := $(VENV)/.installed
+RASA_STAMP := $(RASA_VENV)/.installed
+MODEL := models/koers.tar.gz
+NLU_FILES := nlu/config.yml nlu/domain.yml $(shell find nlu/data -name '*.yml' 2>/dev/null)
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/koers.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+BABEL_KEYWORDS := -k say:1 -k send:3 -k text:2 -k button:2 -k t:2 -k tn:2 -k N_ -k _ --no-default-keywords
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup run test test-unit test-e2e lint typecheck i18n i18n-extract i18n-update model validate clean chromium
+
+help: ## show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(RASA_STAMP): requirements/rasa-constraints.txt
+	@echo "==> [1/4] Rasa environment ($(RASA_VENV), rasa 3.6.21; about 3 minutes the first time)"
+	@test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	@$(RASA_VENV)/bin/pip install -q --upgrade pip
+	@$(RASA_VENV)/bin/pip install --progress-bar on rasa==3.6.21 -c requirements/rasa-constraints.txt \
+		| awk '/^Collecting/ { n++; printf "\r    %d packages resolved", n; fflush() } END { print "" }'
+	@$(RASA_VENV)/bin/rasa --version >/dev/null
+	@touch $@
+
+$(APP_STAMP): pyproject.toml
+	@echo "==> [2/4] Application environment ($(VENV): rasa-sdk, SQLAlchemy 2, python-telegram-bot, web app; about 1 minute)"
+	@test -x $(VENV)/bin/python || $(PY310) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --upgrade pip
+	@$(VENV)/bin/pip install -e '.[dev]' \
+		| awk '/^Collecting/ { n++; printf "\r    %d packages resolved", n; fflush() } END { print "" }'
+	@touch $@
+
+setup: $(RASA_STAMP) $(APP_STAMP) i18n ## create both virtual environments and compile the catalogs
+
+locales/%/LC_MESSAGES/koers.mo: locales/%/LC_MESSAGES/koers.po $(APP_STAMP)
+	@$(VENV)/bin/pybabel compile -q -d locales -D koers -l $* --statistics
+
+i18n: $(MO_FILES) ## compile the message catalogs (.po -> .mo)
+
+i18n-extract: $(APP_STAMP) ## extract message ids from the code into locales/koers.pot
+	@$(VENV)/bin/pybabel extract -q -F babel.cfg $(BABEL_KEYWORDS) --omit-header -o locales/koers.pot bot actions
+
+i18n-update: i18n-extract ## add new message ids to every catalog (then translate them)
+	@$(VENV)/bin/pybabel update -q -i locales/koers.pot -d locales -D koers --no-fuzzy-matching
+
+$(MODEL): $(NLU_FILES) $(RASA_STAMP)
+	@echo "==> [3/4] Training the assistant's model (about 2 minutes; only when nlu/ changed)"
+	@mkdir -p models
+	@$(RASA_VENV)/bin/rasa train --config nlu/config.yml --domain nlu/domain.yml --data nlu/data \
+		--out models --fixed-model-name koers 2>&1 \
+		| awk '/Starting to train component/ { sub(/.*Starting to train component /, "    training "); print; fflush() } \
+		       /trained and saved|rror/ { print; fflush() }'
+	@test -f $@ && touch $@
+
+model: $(MODEL) ## train the model when nlu/ changed
+
+validate: $(RASA_STAMP) ## check the Rasa training data for conflicts
+	@$(RASA_VENV)/bin/rasa data validate --config nlu/config.yml --domain nlu/domain.yml --data nlu/data --fail-on-warnings
+
+run: setup $(MODEL) ## start Rasa, the action server and the web app on 127.0.0.1
+	@echo "==> [4/4] Starting Koers"
+	@$(VENV)/bin/koers run
+
+lint: $(APP_STAMP) ## ruff check and format check
+	@$(VENV)/bin/ruff check bot actions tests nlu/koers_rasa
+	@$(VENV)/bin/ruff format --check bot actions tests nlu/koers_rasa
+
+typecheck: $(APP_STAMP) ## mypy on bot/ and actions/
+	@$(VENV)/bin/mypy
+
+chromium: ## install Debian's chromium for the browser tests (when missing)
+	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test-unit: setup ## the fast tests (no model, no browser)
+	@$(VENV)/bin/pytest -q -m "not rasa and not browser and not postgres"
+
+test: setup $(MODEL) chromium lint typecheck validate ## everything: lint, types, data, unit, Rasa stories, end-to-end, browser, PostgreSQL
+	@echo "==> Rasa conversation tests (real model)"
+	@$(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories nlu/tests/test_stories.yml \
+		--fail-on-prediction-errors --out var/rasa-test-results >/dev/null 2>var/rasa-test.log \
+		|| { tail -30 var/rasa-test.log; cat var/rasa-test-results/failed_test_stories.yml 2>/dev/null; exit 1; }
+	@echo "    all conversation stories passed"
+	@pg_url=$$(scripts/postgres.sh start) && trap 'scripts/postgres.sh stop' EXIT && \
+		KOERS_TEST_POSTGRES_URL=$$pg_url $(VENV)/bin/pytest -q -p no:cacheprovider
+
+clean: ## remove the environments, the model and local data
+	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .mypy_cache .ruff_cache
+	find locales -name '*.mo' -delete

@@ -1,0 +1,1 @@
+"""Koers custom actions for Rasa: one module per conversation flow."""

@@ -1,0 +1,213 @@
+"""The gate every Koers action passes first: enrolment, safety net, language, activity.
+
+All user-visible text of the assistant comes from custom actions (the catalogs
+live in ``locales/``), so this gate sees every turn. In order it: enrols a
+``/start CODE``; answers an unbound sender with a short explanation and nothing
+else; catches crisis words in any language; handles ``/language xx``; then lets
+the action do its own work.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import update
+
+from actions import messages as m
+from actions.runtime import database, settings
+from bot import enrolment, i18n
+from bot.i18n import N_
+from bot.models import Employee, utcnow
+from bot.signals import raise_signal
+
+logger = logging.getLogger(__name__)
+
+START = re.compile(r"^\s*/start(?:\s+(?P<code>\S+))?\s*$", re.IGNORECASE)
+LANGUAGE = re.compile(r"^\s*/lang(?:uage)?(?:\s+(?P<code>[A-Za-z-]{2,8}))?\s*$", re.IGNORECASE)
+
+REFUSALS = {
+    enrolment.Redeemed.INVALID: N_("enrol.invalid"),
+    enrolment.Redeemed.USED: N_("enrol.used"),
+    enrolment.Redeemed.EXPIRED: N_("enrol.expired"),
+}
+
+# the slots only actions may set; the domain maps them as `custom`
+EMPLOYEE_SLOT = "employee_id"
+LANGUAGE_SLOT = "language"
+PENDING_SLOT = "pending"
+
+
+@dataclass
+class Turn:
+    """What an action knows about the current turn of an enrolled employee."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    employee_id: int
+    name: str
+    lang: str
+    text: str
+    message_id: str
+
+    def say(self, key: str, buttons: list[m.Button] | None = None, **params: object) -> None:
+        """Sends one localized message in the employee's language."""
+        m.send(self.dispatcher, self.lang, key, buttons, **params)
+
+    @property
+    def first_name(self) -> str:
+        """Returns the name to greet the employee with."""
+        return self.name.split()[0] if self.name.strip() else self.name
+
+    @property
+    def intent(self) -> str | None:
+        """Returns the intent of the latest user message."""
+        return (self.tracker.latest_message.get("intent") or {}).get("name")
+
+    def entity(self, name: str) -> str | None:
+        """Returns the first value of an entity in the latest message."""
+        return next(self.tracker.get_latest_entity_values(name), None)
+
+
+def explain_unbound(dispatcher: CollectingDispatcher) -> None:
+    """Tells a stranger how to start, in the default language and in English."""
+    default = i18n.resolve(settings().default_language)
+    m.send(dispatcher, default, "enrol.unbound")
+    if default != "en" and i18n.is_supported("en"):
+        m.send(dispatcher, "en", "enrol.unbound")
+
+
+def stop_turn(extra: list[EventType] | None = None) -> list[EventType]:
+    """Ends the turn here: nothing else runs until the user speaks again."""
+    return [*(extra or []), FollowupAction("action_listen")]
+
+
+def crisis_response(turn: Turn) -> list[EventType]:
+    """Gives the help lines at once, raises an urgent coach signal and leaves any flow."""
+    turn.say("crisis.help_lines")
+    turn.say("crisis.coach_informed")
+    with database().session() as session, session.begin():
+        raise_signal(
+            session,
+            turn.employee_id,
+            "crisis",
+            dedupe_key=f"crisis:{turn.tracker.sender_id}:{turn.message_id}",
+        )
+    events: list[EventType] = [SlotSet(PENDING_SLOT, None)]
+    if turn.tracker.active_loop_name:
+        events.append(ActiveLoop(None))
+    return stop_turn(events)
+
+
+class KoersAction(Action, abc.ABC):
+    """An action that runs only for enrolled employees, after the safety gate."""
+
+    # actions that must run even when the text matches the crisis net (none by default)
+    handles_crisis_itself = False
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """Returns the action's name in the domain."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Runs the gate, then the action itself."""
+        text = (tracker.latest_message.get("text") or "").strip()
+        message_id = str(tracker.latest_message.get("message_id") or tracker.sender_id)
+        start = START.match(text)
+        if start:
+            return self._enrol(dispatcher, tracker, start.group("code"))
+        with database().session() as session, session.begin():
+            binding = enrolment.binding_for(session, tracker.sender_id)
+            if binding is not None:
+                session.execute(
+                    update(Employee)
+                    .where(Employee.id == binding.employee_id)
+                    .values(last_activity_at=utcnow())
+                )
+        if binding is None:
+            explain_unbound(dispatcher)
+            events: list[EventType] = []
+            if tracker.active_loop_name:
+                events.append(ActiveLoop(None))
+            return stop_turn(events)
+        turn = Turn(
+            dispatcher=dispatcher,
+            tracker=tracker,
+            employee_id=binding.employee_id,
+            name=binding.name,
+            lang=i18n.resolve(binding.language),
+            text=text,
+            message_id=message_id,
+        )
+        sync: list[EventType] = []
+        if tracker.get_slot(EMPLOYEE_SLOT) != binding.employee_id:
+            sync.append(SlotSet(EMPLOYEE_SLOT, binding.employee_id))
+        if tracker.get_slot(LANGUAGE_SLOT) != turn.lang:
+            sync.append(SlotSet(LANGUAGE_SLOT, turn.lang))
+        if not self.handles_crisis_itself and i18n.is_crisis_text(text):
+            return sync + crisis_response(turn)
+        language = LANGUAGE.match(text)
+        if language:
+            return sync + stop_turn(set_language(turn, language.group("code")))
+        return sync + await self.act(turn, domain)
+
+    @abc.abstractmethod
+    async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
+        """Does the action's own work for an enrolled employee."""
+
+    @staticmethod
+    def _enrol(
+        dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None
+    ) -> list[EventType]:
+        default = i18n.resolve(settings().default_language)
+        if not code:
+            explain_unbound(dispatcher)
+            return stop_turn()
+        with database().session() as session, session.begin():
+            outcome, binding = enrolment.redeem(session, tracker.sender_id, code)
+        if binding is None:
+            m.send(dispatcher, default, REFUSALS[outcome])
+            if default != "en" and i18n.is_supported("en"):
+                m.send(dispatcher, "en", REFUSALS[outcome])
+            return stop_turn()
+        lang = i18n.resolve(binding.language)
+        if outcome is enrolment.Redeemed.ALREADY_BOUND:
+            m.send(dispatcher, lang, "enrol.already_bound", name=binding.name)
+        else:
+            m.send(dispatcher, lang, "enrol.welcome", name=binding.name)
+            m.send(dispatcher, lang, "enrol.privacy")
+        m.send(dispatcher, lang, "menu.intro", buttons=m.menu(lang))
+        return stop_turn(
+            [SlotSet(EMPLOYEE_SLOT, binding.employee_id), SlotSet(LANGUAGE_SLOT, lang)]
+        )
+
+
+def set_language(turn: Turn, code: str | None) -> list[EventType]:
+    """Switches the employee's language when supported, else offers the choices."""
+    code = (code or "").lower().strip()
+    if not i18n.is_supported(code):
+        turn.say("language.choose", buttons=language_buttons())
+        return []
+    with database().session() as session, session.begin():
+        session.execute(
+            update(Employee).where(Employee.id == turn.employee_id).values(language=code)
+        )
+    turn.lang = code
+    turn.say("language.changed", language=i18n.languages()[code].native_name)
+    return [SlotSet(LANGUAGE_SLOT, code)]
+
+
+def language_buttons() -> list[m.Button]:
+    """Returns one button per supported language, titled in that language."""
+    return [
+        {"title": lang.native_name, "payload": f"/language {lang.code}"}
+        for lang in i18n.languages().values()
+    ]

@@ -1,0 +1,259 @@
+"""The ``koers`` command: coaches, employees, exports, erasure, NLU evaluation, running.
+
+Every command exits 0 on success and otherwise prints one line to stderr and
+exits non-zero. ``--json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from sqlalchemy import select
+
+from bot.config import Settings, load_settings
+from bot.db import Database
+from bot.enrolment import KoersError, add_coach, add_employee, issue_invite, trajectory_week
+from bot.models import AuditEntry, Employee
+from bot.privacy import export, forget, get_employee
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _employee_id(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an employee id: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"not an employee id: {value!r}")
+    return number
+
+
+def _print(data: Any, as_json: bool, text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
+
+
+def _database(settings: Settings) -> Database:
+    db = Database(settings.database_url)
+    db.upgrade()
+    return db
+
+
+def cmd_coach_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Creates a coach; the password comes from stdin, never from the command line."""
+    if not args.password_stdin:
+        raise KoersError("give the password on stdin with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        coach = add_coach(session, args.email, args.name, password)
+        data = {"id": coach.id, "email": coach.email, "name": coach.name}
+    _print(data, args.json, f"coach {data['email']} created (id {data['id']})")
+    return 0
+
+
+def cmd_employee_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Creates an employee and prints the one-time invite code."""
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        employee, code = add_employee(
+            session,
+            coach_email=args.coach,
+            name=args.name,
+            language=args.language,
+            first_sick_day=args.first_sick_day,
+            trajectory=args.trajectory,
+            weekly_target=args.weekly_target,
+            invite_days=settings.invite_days,
+        )
+        data = {"id": employee.id, "invite_code": code}
+    link = f"http://{settings.web_host}:{settings.web_port}/chat?code={code}"
+    _print(data, args.json, f"employee {data['id']} created; invite code {code}\n{link}")
+    return 0
+
+
+def cmd_employee_invite(args: argparse.Namespace, settings: Settings) -> int:
+    """Issues a fresh invite code (for a second channel or an expired code)."""
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        employee = get_employee(session, args.id)
+        code = issue_invite(employee, settings.invite_days)
+        data = {"id": employee.id, "invite_code": code}
+    _print(data, args.json, f"new invite code for employee {args.id}: {code}")
+    return 0
+
+
+def cmd_employee_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Lists employees, optionally of one coach."""
+    db = _database(settings)
+    with db.session() as session:
+        stmt = select(Employee).order_by(Employee.id)
+        employees = list(session.scalars(stmt))
+        data = [
+            {
+                "id": e.id,
+                "name": e.name,
+                "coach": e.coach.email,
+                "language": e.language,
+                "trajectory": e.trajectory,
+                "week": trajectory_week(e.first_sick_day),
+                "enrolled": bool(e.identities),
+            }
+            for e in employees
+            if not args.coach or e.coach.email == args.coach.strip().lower()
+        ]
+    text = "\n".join(f"{d['id']:>5}  {d['name']}  week {d['week']}  ({d['coach']})" for d in data)
+    _print(data, args.json, text or "no employees")
+    return 0
+
+
+def cmd_employee_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Prints everything stored about one employee."""
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        data = export(session, args.id)
+        session.add(
+            AuditEntry(
+                employee_id=args.id,
+                coach_id=None,
+                actor="operator (cli)",
+                action="export",
+                target="full export",
+            )
+        )
+    _print(data, True, "")
+    return 0
+
+
+def cmd_employee_forget(args: argparse.Namespace, settings: Settings) -> int:
+    """Erases an employee and their conversations."""
+    db = _database(settings)
+    events = forget(db, args.id)
+    _print(
+        {"id": args.id, "erased": True, "tracker_events_deleted": events},
+        args.json,
+        f"employee {args.id} erased ({events} conversation events deleted)",
+    )
+    return 0
+
+
+def cmd_nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Evaluates the NLU on a held-out TSV file against a Rasa server."""
+    from bot.nlueval import evaluate_file
+
+    result = evaluate_file(args.file, settings, rasa_url=args.rasa_url)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Creates or migrates the database."""
+    _database(settings)
+    print("database is up to date")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Starts every process of Koers and supervises them."""
+    from bot.supervisor import run
+
+    return run(settings)
+
+
+class KoersParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (sub-commands inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Prints one line and exits 2."""
+        print(f"koers: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the argument parser of the ``koers`` command."""
+    parser = KoersParser(prog="koers", description="Koers: a spoor 2 companion and its dashboard.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    coach = sub.add_parser("coach", help="manage coaches").add_subparsers(
+        dest="action", required=True
+    )
+    p = coach.add_parser("add", help="create a coach account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_coach_add)
+
+    emp = sub.add_parser("employee", help="manage employees").add_subparsers(
+        dest="action", required=True
+    )
+    p = emp.add_parser("add", help="create an employee and an invite code")
+    p.add_argument("--coach", required=True, help="the coach's email")
+    p.add_argument("--name", required=True)
+    p.add_argument("--language", default="nl")
+    p.add_argument("--first-sick-day", required=True, type=_date)
+    p.add_argument("--trajectory", default="light", choices=["light", "intensive"])
+    p.add_argument("--weekly-target", type=int, default=2)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_employee_add)
+
+    p = emp.add_parser("invite", help="issue a new invite code")
+    p.add_argument("id", type=_employee_id)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_employee_invite)
+
+    p = emp.add_parser("list", help="list employees")
+    p.add_argument("--coach")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_employee_list)
+
+    p = emp.add_parser("export", help="everything stored about an employee, as JSON")
+    p.add_argument("id", type=_employee_id)
+    p.add_argument("--json", action="store_true", help="(always JSON)")
+    p.set_defaults(func=cmd_employee_export)
+
+    p = emp.add_parser("forget", help="erase an employee and their conversations")
+    p.add_argument("id", type=_employee_id)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_employee_forget)
+
+    p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV")
+    p.add_argument("file")
+    p.add_argument("--rasa-url", help="a running Rasa server (default: start one)")
+    p.set_defaults(func=cmd_nlu_eval)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    p = db.add_parser("upgrade", help="create or migrate the schema")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("run", help="start Rasa, the action server, the web app (and Telegram)")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, load_settings())
+    except KoersError as exc:
+        print(f"koers: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

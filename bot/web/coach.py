@@ -1,0 +1,298 @@
+"""The coach's side: login, caseload and employee pages (every read is audit-logged).
+
+Sessions live in the database (``coach_sessions``): the cookie holds a random
+token, so logout and the idle timeout really end a session. Forms carry a CSRF
+token; before login it is bound to a signed cookie, after login to the session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, Signer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.enrolment import coach_by_email, trajectory_week
+from bot.models import AuditEntry, Coach, CoachSession, Employee, LoginAttempt, Signal, utcnow
+from bot.passwords import verify_password
+
+COOKIE = "koers_coach"
+PRELOGIN_COOKIE = "koers_csrf"
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CoachContext:
+    """The logged-in coach of a request."""
+
+    coach_id: int
+    name: str
+    language: str
+    csrf: str
+    session_id: int
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _cookie_kwargs(request: Request) -> dict[str, object]:
+    return {
+        "httponly": True,
+        "samesite": "strict",
+        "secure": request.url.scheme == "https",
+        "path": "/coach",
+    }
+
+
+def current_coach(request: Request, session: Session) -> CoachContext | None:
+    """Returns the coach of a live, not idle session, refreshing its last-seen time."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    row = session.scalar(
+        select(CoachSession).where(
+            CoachSession.token_hash == _hash(token), CoachSession.ended_at.is_(None)
+        )
+    )
+    if row is None:
+        return None
+    now = utcnow()
+    idle = dt.timedelta(minutes=request.app.state.settings.session_idle_minutes)
+    if now - row.last_seen_at > idle:
+        row.ended_at = now
+        return None
+    row.last_seen_at = now
+    coach = session.get(Coach, row.coach_id)
+    if coach is None:
+        return None
+    return CoachContext(coach.id, coach.name, coach.language, row.csrf_token, row.id)
+
+
+def audit(
+    session: Session, coach: CoachContext, employee_id: int, action: str, target: str
+) -> None:
+    """Writes one audit row for a coach's access to an employee's data."""
+    session.add(
+        AuditEntry(
+            employee_id=employee_id,
+            coach_id=coach.coach_id,
+            actor=f"coach {coach.name}",
+            action=action,
+            target=target,
+        )
+    )
+
+
+def _prelogin_token(request: Request) -> tuple[str, str]:
+    """Returns (token, signed cookie value) for the login form's CSRF check."""
+    signer = Signer(request.app.state.settings.secret_key, salt="koers.csrf")
+    raw = request.cookies.get(PRELOGIN_COOKIE)
+    if raw:
+        try:
+            token = signer.unsign(raw).decode()
+            return token, raw
+        except BadSignature:
+            pass
+    token = secrets.token_urlsafe(24)
+    return token, signer.sign(token).decode()
+
+
+def _lang(request: Request) -> str:
+    from bot.web.chat import language_for
+
+    return language_for(request, None)
+
+
+async def login_form(request: Request) -> Response:
+    """Shows the login form."""
+    from bot.web.app import render
+
+    token, cookie = _prelogin_token(request)
+    response = render(request, "coach_login.html", _lang(request), csrf=token, error=None)
+    response.set_cookie(PRELOGIN_COOKIE, cookie, **_cookie_kwargs(request))  # type: ignore[arg-type]
+    return response
+
+
+async def login(request: Request) -> Response:
+    """Checks the CSRF token, the throttle and the password; opens a session."""
+    from bot.web.app import render
+
+    form = await request.form()
+    token, cookie = _prelogin_token(request)
+    lang = _lang(request)
+    sent = str(form.get("csrf_token", ""))
+    if not request.cookies.get(PRELOGIN_COOKIE) or not hmac.compare_digest(sent, token):
+        return render(
+            request, "coach_login.html", lang, status=403, csrf=token, error="coach.login.csrf"
+        )
+    email = str(form.get("email", "")).strip().lower()[:255]
+    password = str(form.get("password", ""))
+    db = request.app.state.db
+    with db.session() as session, session.begin():
+        since = utcnow() - FAILURE_WINDOW
+        failures = session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.email == email, LoginAttempt.created_at >= since)
+        )
+        if (failures or 0) >= MAX_FAILURES:
+            return render(
+                request,
+                "coach_login.html",
+                lang,
+                status=429,
+                csrf=token,
+                error="coach.login.throttled",
+            )
+        coach = coach_by_email(session, email)
+        if coach is None or not verify_password(coach.password_hash, password):
+            session.add(LoginAttempt(email=email))
+            return render(
+                request,
+                "coach_login.html",
+                lang,
+                status=401,
+                csrf=token,
+                error="coach.login.failed",
+            )
+        session_token = secrets.token_urlsafe(32)
+        session.add(
+            CoachSession(
+                token_hash=_hash(session_token),
+                coach_id=coach.id,
+                csrf_token=secrets.token_urlsafe(24),
+            )
+        )
+    response = RedirectResponse("/coach/", status_code=303)
+    response.set_cookie(COOKIE, session_token, **_cookie_kwargs(request))  # type: ignore[arg-type]
+    response.delete_cookie(PRELOGIN_COOKIE, path="/coach")
+    del cookie
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """Ends the session in the database and clears the cookie."""
+    form = await request.form()
+    with request.app.state.db.session() as session, session.begin():
+        coach = current_coach(request, session)
+        if coach is None or not hmac.compare_digest(str(form.get("csrf_token", "")), coach.csrf):
+            return RedirectResponse("/coach/login", status_code=303)
+        session.execute(
+            update(CoachSession)
+            .where(CoachSession.id == coach.session_id)
+            .values(ended_at=utcnow())
+        )
+    response = RedirectResponse("/coach/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/coach")
+    return response
+
+
+async def caseload(request: Request) -> Response:
+    """Lists this coach's employees only, those with urgent signals first."""
+    from bot.web.app import render
+
+    with request.app.state.db.session() as session, session.begin():
+        coach = current_coach(request, session)
+        if coach is None:
+            return RedirectResponse("/coach/login", status_code=303)
+        urgency = (
+            select(
+                Signal.employee_id, func.max(Signal.urgency).label("top"), func.count().label("n")
+            )
+            .where(Signal.resolved_at.is_(None))
+            .group_by(Signal.employee_id)
+            .subquery()
+        )
+        query = request.query_params.get("q", "").strip()
+        stmt = (
+            select(Employee, urgency.c.top, urgency.c.n)
+            .outerjoin(urgency, urgency.c.employee_id == Employee.id)
+            .where(Employee.coach_id == coach.coach_id)
+        )
+        if query:
+            stmt = stmt.where(Employee.name.ilike(f"%{query}%"))
+        try:
+            page_no = max(1, int(request.query_params.get("page", "1")))
+        except ValueError:
+            page_no = 1
+        rows = session.execute(
+            stmt.order_by(func.coalesce(urgency.c.top, 0).desc(), Employee.name)
+            .limit(PAGE_SIZE)
+            .offset((page_no - 1) * PAGE_SIZE)
+        ).all()
+        people = [
+            {
+                "id": e.id,
+                "name": e.name,
+                "trajectory": e.trajectory,
+                "week": trajectory_week(e.first_sick_day),
+                "last_activity": e.last_activity_at,
+                "signals": n or 0,
+                "urgent": (top or 0) >= 100,
+            }
+            for e, top, n in rows
+        ]
+    return render(
+        request,
+        "coach_caseload.html",
+        coach.language,
+        coach=coach,
+        people=people,
+        q=query,
+        page=page_no,
+        has_next=len(people) == PAGE_SIZE,
+    )
+
+
+async def employee_page(request: Request) -> Response:
+    """Shows one employee of this coach; anyone else's is a plain 404."""
+    from bot.web.app import render
+
+    try:
+        employee_id = int(request.path_params["employee_id"])
+    except ValueError:
+        return Response("Not found", status_code=404)
+    with request.app.state.db.session() as session, session.begin():
+        coach = current_coach(request, session)
+        if coach is None:
+            return RedirectResponse("/coach/login", status_code=303)
+        employee = session.get(Employee, employee_id)
+        if employee is None or employee.coach_id != coach.coach_id:
+            return Response("Not found", status_code=404)
+        audit(session, coach, employee.id, "view", "employee page")
+        signals = list(
+            session.scalars(
+                select(Signal)
+                .where(Signal.employee_id == employee.id)
+                .order_by(Signal.resolved_at.is_not(None), Signal.urgency.desc(), Signal.id.desc())
+            )
+        )
+        context = {
+            "employee": employee,
+            "week": trajectory_week(employee.first_sick_day),
+            "signals": signals,
+            "channels": [i.channel for i in employee.identities],
+        }
+    return render(request, "coach_employee.html", coach.language, coach=coach, **context)
+
+
+def routes() -> list[Route]:
+    """Returns the coach dashboard's routes."""
+    return [
+        Route("/coach/login", login_form, methods=["GET"]),
+        Route("/coach/login", login, methods=["POST"]),
+        Route("/coach/logout", logout, methods=["POST"]),
+        Route("/coach/", caseload),
+        Route("/coach/employees/{employee_id}", employee_page),
+    ]

@@ -1,0 +1,1 @@
+"""Koers' extensions loaded into the Rasa server (this package runs in .venv-rasa)."""

@@ -1,0 +1,103 @@
+"""Every sentence the code uses exists in every language, with the same placeholders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from bot import ROOT, i18n
+
+KEYWORDS = {
+    "say": (1,), "send": (3,), "text": (2,), "button": (2,), "t": (2,), "tn": (2,), "N_": None, "_": None,
+}
+METHODS = [("bot/**.py", "python"), ("actions/**.py", "python"), ("bot/web/templates/**.html", "jinja2")]
+
+
+def _used_ids() -> set[str]:
+    ids: set[str] = set()
+    for folder in ("bot", "actions"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder,
+            method_map=[(pattern.split("/", 1)[1] if pattern.startswith(folder + "/") else pattern, m)
+                        for pattern, m in METHODS if pattern.startswith(folder + "/")],
+            keywords=KEYWORDS,
+        ):
+            ids.add(message if isinstance(message, str) else message[0])
+    return ids
+
+
+USED = _used_ids()
+LANGS = sorted(i18n.languages())
+
+
+def test_the_extractor_finds_the_code_messages() -> None:
+    # guards the test itself: if extraction silently found nothing, the rest would pass vacuously
+    assert {"enrol.unbound", "crisis.help_lines", "web.chat.send", "coach.login.title"} <= USED
+    assert len(USED) > 60
+
+
+def test_dutch_and_english_are_supported() -> None:
+    assert {"nl", "en"} <= set(LANGS)
+    assert i18n.resolve(None) == "nl"
+    assert i18n.resolve("xx") == "nl"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_used_message_is_translated(lang: str) -> None:
+    missing = sorted(USED - i18n.catalog_ids(lang))
+    assert not missing, f"{lang} lacks {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_catalogs_hold_the_same_ids(lang: str) -> None:
+    assert i18n.catalog_ids(lang) == i18n.catalog_ids("nl")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_placeholders_match_dutch(lang: str) -> None:
+    for key in i18n.catalog_ids("nl"):
+        expected = i18n.placeholders(_raw("nl", key))
+        assert i18n.placeholders(_raw(lang, key)) == expected, f"{lang}:{key}"
+
+
+def _raw(lang: str, key: str) -> str:
+    value = i18n._catalog(lang)[key]
+    return value if isinstance(value, str) else " ".join(value)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_language_has_a_crisis_net_and_the_help_lines(lang: str) -> None:
+    assert len(i18n.crisis_keywords(lang)) >= 10
+    lines = i18n.t(lang, "crisis.help_lines")
+    for number in ("113", "0800-0113", "112"):
+        assert number in lines
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ik zie het niet meer zitten", True),
+        ("ik wil er een eind aan maken", True),
+        ("I want to kill myself.", True),
+        ("i want to END MY LIFE", True),
+        ("Ik heb gisteren gesolliciteerd bij PostNL", False),
+        ("I can't go on with this assignment today", False),
+        ("ik ben doodmoe van het zoeken", False),
+    ],
+)
+def test_crisis_net(text: str, expected: bool) -> None:
+    assert i18n.is_crisis_text(text) is expected
+
+
+def test_dates_and_numbers_use_the_locale() -> None:
+    day = dt.date(2026, 11, 12)
+    assert i18n.format_date("nl", day) == "12 november 2026"
+    assert i18n.format_date("en", day) == "November 12, 2026"
+    assert i18n.format_number("nl", 1234.5) == "1.234,5"
+    assert i18n.format_number("en", 1234.5) == "1,234.5"
+
+
+def test_missing_key_falls_back_to_the_key() -> None:
+    assert i18n.t("en", "no.such.key") == "no.such.key"
