@@ -56,9 +56,7 @@ class ActionBotChallenge(KoersAction):
         return "action_bot_challenge"
 
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
-        turn.say(
-            "bot_challenge.text", buttons=[m.button(turn.lang, "menu.coach", "/contact_coach")]
-        )
+        turn.say("bot_challenge.text", buttons=[m.button(turn.lang, "menu.coach", "/contact_coach")])
         return []
 
 
@@ -182,13 +180,10 @@ class ActionShowMyData(KoersAction):
             assert employee is not None
 
             def count(model: Any) -> int:
-                return int(
-                    session.scalar(select(func.count()).where(model.employee_id == eid)) or 0
-                )
+                return int(session.scalar(select(func.count()).where(model.employee_id == eid)) or 0)
 
             counts = [
-                count(model)
-                for model in (AssignmentProgress, Reflection, Application, Summary, Signal)
+                count(model) for model in (AssignmentProgress, Reflection, Application, Summary, Signal)
             ]
             audit = list(
                 session.scalars(
@@ -219,8 +214,7 @@ class ActionShowMyData(KoersAction):
         )
         if audit:
             lines = "\n".join(
-                f"• {i18n.format_date(turn.lang, a.created_at.date(), 'short')}: "
-                f"{a.actor} ({a.target})"
+                f"• {i18n.format_date(turn.lang, a.created_at.date(), 'short')}: {a.actor} ({a.target})"
                 for a in audit
             )
             turn.say("my_data.audit", lines=lines)

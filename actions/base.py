@@ -164,9 +164,7 @@ class KoersAction(Action, abc.ABC):
         """Does the action's own work for an enrolled employee."""
 
     @staticmethod
-    def _enrol(
-        dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None
-    ) -> list[EventType]:
+    def _enrol(dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None) -> list[EventType]:
         default = i18n.resolve(settings().default_language)
         if not code:
             explain_unbound(dispatcher)
@@ -185,9 +183,7 @@ class KoersAction(Action, abc.ABC):
             m.send(dispatcher, lang, "enrol.welcome", name=binding.name)
             m.send(dispatcher, lang, "enrol.privacy")
         m.send(dispatcher, lang, "menu.intro", buttons=m.menu(lang))
-        return stop_turn(
-            [SlotSet(EMPLOYEE_SLOT, binding.employee_id), SlotSet(LANGUAGE_SLOT, lang)]
-        )
+        return stop_turn([SlotSet(EMPLOYEE_SLOT, binding.employee_id), SlotSet(LANGUAGE_SLOT, lang)])
 
 
 def set_language(turn: Turn, code: str | None) -> list[EventType]:
@@ -197,9 +193,7 @@ def set_language(turn: Turn, code: str | None) -> list[EventType]:
         turn.say("language.choose", buttons=language_buttons())
         return []
     with database().session() as session, session.begin():
-        session.execute(
-            update(Employee).where(Employee.id == turn.employee_id).values(language=code)
-        )
+        session.execute(update(Employee).where(Employee.id == turn.employee_id).values(language=code))
     turn.lang = code
     turn.say("language.changed", language=i18n.languages()[code].native_name)
     return [SlotSet(LANGUAGE_SLOT, code)]
@@ -208,6 +202,5 @@ def set_language(turn: Turn, code: str | None) -> list[EventType]:
 def language_buttons() -> list[m.Button]:
     """Returns one button per supported language, titled in that language."""
     return [
-        {"title": lang.native_name, "payload": f"/language {lang.code}"}
-        for lang in i18n.languages().values()
+        {"title": lang.native_name, "payload": f"/language {lang.code}"} for lang in i18n.languages().values()
     ]

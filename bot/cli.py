@@ -184,9 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = KoersParser(prog="koers", description="Koers: a spoor 2 companion and its dashboard.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    coach = sub.add_parser("coach", help="manage coaches").add_subparsers(
-        dest="action", required=True
-    )
+    coach = sub.add_parser("coach", help="manage coaches").add_subparsers(dest="action", required=True)
     p = coach.add_parser("add", help="create a coach account")
     p.add_argument("--email", required=True)
     p.add_argument("--name", required=True)
@@ -194,9 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_coach_add)
 
-    emp = sub.add_parser("employee", help="manage employees").add_subparsers(
-        dest="action", required=True
-    )
+    emp = sub.add_parser("employee", help="manage employees").add_subparsers(dest="action", required=True)
     p = emp.add_parser("add", help="create an employee and an invite code")
     p.add_argument("--coach", required=True, help="the coach's email")
     p.add_argument("--name", required=True)

@@ -95,8 +95,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rasa_url=(get("RASA_URL", "http://127.0.0.1:5005") or "").rstrip("/"),
         action_port=int(get("ACTION_PORT", "5055") or 5055),
         telegram_token=get("TELEGRAM_TOKEN"),
-        telegram_api_url=get("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL)
-        or DEFAULT_TELEGRAM_API_URL,
+        telegram_api_url=get("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL) or DEFAULT_TELEGRAM_API_URL,
         telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL"),
         default_language=get("DEFAULT_LANGUAGE", "nl") or "nl",
         allowed_origins=origins,

@@ -80,9 +80,7 @@ class Database:
         deleted = 0
         with self.engine.begin() as conn:
             for sender in sender_ids:
-                result = conn.execute(
-                    text("DELETE FROM events WHERE sender_id = :s"), {"s": sender}
-                )
+                result = conn.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
                 deleted += result.rowcount or 0
         return deleted
 

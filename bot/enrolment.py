@@ -169,9 +169,7 @@ def redeem(
         return Redeemed.EXPIRED, None
     employee.invite_used_at = now
     employee.last_activity_at = now
-    session.add(
-        ChannelIdentity(employee=employee, sender_id=sender_id, channel=channel_of(sender_id))
-    )
+    session.add(ChannelIdentity(employee=employee, sender_id=sender_id, channel=channel_of(sender_id)))
     session.flush()
     return Redeemed.BOUND, Binding(employee.id, employee.name, employee.language)
 

@@ -91,9 +91,7 @@ def _catalog(code: str) -> dict[str, str | tuple[str, ...]]:
         if not message.id or not message.string:
             continue
         key = message.id[0] if isinstance(message.id, tuple | list) else message.id
-        out[str(key)] = (
-            tuple(message.string) if isinstance(message.string, tuple | list) else message.string
-        )
+        out[str(key)] = tuple(message.string) if isinstance(message.string, tuple | list) else message.string
     return out
 
 

@@ -96,15 +96,9 @@ def score(examples: list[Example], predictions: list[dict[str, Any]]) -> dict[st
         labels = sorted(set(gold_intents) | set(predicted))
         per_intent = {}
         for label in labels:
-            tp = sum(
-                g == label and p == label for g, p in zip(gold_intents, predicted, strict=True)
-            )
-            fp = sum(
-                g != label and p == label for g, p in zip(gold_intents, predicted, strict=True)
-            )
-            fn = sum(
-                g == label and p != label for g, p in zip(gold_intents, predicted, strict=True)
-            )
+            tp = sum(g == label and p == label for g, p in zip(gold_intents, predicted, strict=True))
+            fp = sum(g != label and p == label for g, p in zip(gold_intents, predicted, strict=True))
+            fn = sum(g == label and p != label for g, p in zip(gold_intents, predicted, strict=True))
             per_intent[label] = {
                 "f1": round(_f1(tp, fp, fn), 4),
                 "support": gold_intents.count(label),
@@ -134,9 +128,7 @@ def score(examples: list[Example], predictions: list[dict[str, Any]]) -> dict[st
             "entity_f1": round(_f1(ent_tp, ent_fp, ent_fn), 4),
             "crisis_recall": round(caught / len(crisis), 4) if crisis else None,
             "crisis_intent_recall": round(caught_by_intent / len(crisis), 4) if crisis else None,
-            "fallback_rate": round(
-                sum(_raw_intent(p) == FALLBACK for _, p in pairs) / len(pairs), 4
-            ),
+            "fallback_rate": round(sum(_raw_intent(p) == FALLBACK for _, p in pairs) / len(pairs), 4),
             "per_intent": per_intent,
             "confusions": [
                 {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(10)

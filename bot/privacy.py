@@ -58,9 +58,7 @@ def export(session: Session, employee_id: int) -> dict[str, Any]:
             "coach": {"name": e.coach.name, "email": e.coach.email},
             "created_at": _iso(e.created_at),
             "last_activity_at": _iso(e.last_activity_at),
-            "channels": [
-                {"channel": i.channel, "connected_at": _iso(i.created_at)} for i in e.identities
-            ],
+            "channels": [{"channel": i.channel, "connected_at": _iso(i.created_at)} for i in e.identities],
         },
         "assignments": [
             {
@@ -102,9 +100,7 @@ def export(session: Session, employee_id: int) -> dict[str, Any]:
                 "vacancy_url": a.vacancy_url,
                 "contact_person": a.contact_person,
                 "note": a.note,
-                "history": [
-                    {"status": h.status, "changed_on": _iso(h.changed_on)} for h in a.history
-                ],
+                "history": [{"status": h.status, "changed_on": _iso(h.changed_on)} for h in a.history],
             }
             for a in rows(Application, Application.applied_on)
         ],
@@ -128,8 +124,7 @@ def export(session: Session, employee_id: int) -> dict[str, Any]:
             for s in rows(Signal, Signal.id)
         ],
         "coach_notes": [
-            {"created_at": _iso(n.created_at), "text": n.text}
-            for n in rows(CoachNote, CoachNote.id)
+            {"created_at": _iso(n.created_at), "text": n.text} for n in rows(CoachNote, CoachNote.id)
         ],
         "audit": [
             {"when": _iso(a.created_at), "who": a.actor, "action": a.action, "what": a.target}
@@ -149,9 +144,7 @@ def forget(db: Database, employee_id: int) -> int:
         senders = [i.sender_id for i in employee.identities]
         app_ids = select(Application.id).where(Application.employee_id == employee_id)
         session.execute(
-            delete(ApplicationStatusChange).where(
-                ApplicationStatusChange.application_id.in_(app_ids)
-            )
+            delete(ApplicationStatusChange).where(ApplicationStatusChange.application_id.in_(app_ids))
         )
         for model in (
             ChannelIdentity,

@@ -158,9 +158,7 @@ def _ready(settings: Settings) -> bool:
         (f"http://{settings.web_host}:{settings.web_port}/healthz", {}),
     )
     try:
-        return all(
-            httpx.get(url, params=params, timeout=2).status_code == 200 for url, params in checks
-        )
+        return all(httpx.get(url, params=params, timeout=2).status_code == 200 for url, params in checks)
     except httpx.HTTPError:
         return False
 

@@ -77,19 +77,32 @@ def people(db: Database) -> dict[str, object]:
         add_coach(s, "anna@koers.test", "Anna de Vries", PASSWORD)
         add_coach(s, "bram@koers.test", "Bram Bakker", PASSWORD)
         piet, piet_code = add_employee(
-            s, coach_email="anna@koers.test", name="Piet Jansen", language="nl",
+            s,
+            coach_email="anna@koers.test",
+            name="Piet Jansen",
+            language="nl",
             first_sick_day=dt.date.today() - dt.timedelta(days=300),
         )
         jane, jane_code = add_employee(
-            s, coach_email="anna@koers.test", name="Jane Smith", language="en",
-            first_sick_day=dt.date.today() - dt.timedelta(days=100), weekly_target=3,
+            s,
+            coach_email="anna@koers.test",
+            name="Jane Smith",
+            language="en",
+            first_sick_day=dt.date.today() - dt.timedelta(days=100),
+            weekly_target=3,
         )
         other, other_code = add_employee(
-            s, coach_email="bram@koers.test", name="Olga Nowak", language="nl",
+            s,
+            coach_email="bram@koers.test",
+            name="Olga Nowak",
+            language="nl",
             first_sick_day=dt.date.today() - dt.timedelta(days=50),
         )
         return {
-            "piet": piet.id, "piet_code": piet_code,
-            "jane": jane.id, "jane_code": jane_code,
-            "other": other.id, "other_code": other_code,
+            "piet": piet.id,
+            "piet_code": piet_code,
+            "jane": jane.id,
+            "jane_code": jane_code,
+            "other": other.id,
+            "other_code": other_code,
         }

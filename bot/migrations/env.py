@@ -10,9 +10,7 @@ from bot.models import Base
 target_metadata = Base.metadata
 
 
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Leaves Rasa's tracker table alone."""
     return not (type_ == "table" and name == "events")
 

@@ -61,9 +61,7 @@ def current_coach(request: Request, session: Session) -> CoachContext | None:
     if not token:
         return None
     row = session.scalar(
-        select(CoachSession).where(
-            CoachSession.token_hash == _hash(token), CoachSession.ended_at.is_(None)
-        )
+        select(CoachSession).where(CoachSession.token_hash == _hash(token), CoachSession.ended_at.is_(None))
     )
     if row is None:
         return None
@@ -79,9 +77,7 @@ def current_coach(request: Request, session: Session) -> CoachContext | None:
     return CoachContext(coach.id, coach.name, coach.language, row.csrf_token, row.id)
 
 
-def audit(
-    session: Session, coach: CoachContext, employee_id: int, action: str, target: str
-) -> None:
+def audit(session: Session, coach: CoachContext, employee_id: int, action: str, target: str) -> None:
     """Writes one audit row for a coach's access to an employee's data."""
     session.add(
         AuditEntry(
@@ -133,9 +129,7 @@ async def login(request: Request) -> Response:
     lang = _lang(request)
     sent = str(form.get("csrf_token", ""))
     if not request.cookies.get(PRELOGIN_COOKIE) or not hmac.compare_digest(sent, token):
-        return render(
-            request, "coach_login.html", lang, status=403, csrf=token, error="coach.login.csrf"
-        )
+        return render(request, "coach_login.html", lang, status=403, csrf=token, error="coach.login.csrf")
     email = str(form.get("email", "")).strip().lower()[:255]
     password = str(form.get("password", ""))
     db = request.app.state.db
@@ -189,9 +183,7 @@ async def logout(request: Request) -> Response:
         if coach is None or not hmac.compare_digest(str(form.get("csrf_token", "")), coach.csrf):
             return RedirectResponse("/coach/login", status_code=303)
         session.execute(
-            update(CoachSession)
-            .where(CoachSession.id == coach.session_id)
-            .values(ended_at=utcnow())
+            update(CoachSession).where(CoachSession.id == coach.session_id).values(ended_at=utcnow())
         )
     response = RedirectResponse("/coach/login", status_code=303)
     response.delete_cookie(COOKIE, path="/coach")
@@ -207,9 +199,7 @@ async def caseload(request: Request) -> Response:
         if coach is None:
             return RedirectResponse("/coach/login", status_code=303)
         urgency = (
-            select(
-                Signal.employee_id, func.max(Signal.urgency).label("top"), func.count().label("n")
-            )
+            select(Signal.employee_id, func.max(Signal.urgency).label("top"), func.count().label("n"))
             .where(Signal.resolved_at.is_(None))
             .group_by(Signal.employee_id)
             .subquery()

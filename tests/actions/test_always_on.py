@@ -81,9 +81,7 @@ async def test_unbound_sender_in_a_form_is_taken_out_of_it(db: Database) -> None
     assert ActiveLoop(None) in events
 
 
-async def test_start_code_binds_and_sets_the_protected_slots(
-    db: Database, people: dict[str, object]
-) -> None:
+async def test_start_code_binds_and_sets_the_protected_slots(db: Database, people: dict[str, object]) -> None:
     code = str(people["jane_code"])
     events, texts = await run(ActionGreet(), tracker("rest:jane", f"/start {code}"))
     assert SlotSet("employee_id", people["jane"]) in events
@@ -136,11 +134,17 @@ async def test_bot_challenge_is_honest(bound: str) -> None:
     assert texts == [i18n.t("nl", "bot_challenge.text")]
 
 
-async def test_change_language_by_entity_and_by_command(db: Database, bound: str, people: dict[str, object]) -> None:
+async def test_change_language_by_entity_and_by_command(
+    db: Database, bound: str, people: dict[str, object]
+) -> None:
     events, texts = await run(
         ActionChangeLanguage(),
-        tracker(bound, "in English please", intent="change_language",
-                entities=[{"entity": "language", "value": "en"}]),
+        tracker(
+            bound,
+            "in English please",
+            intent="change_language",
+            entities=[{"entity": "language", "value": "en"}],
+        ),
     )
     assert SlotSet("language", "en") in events
     assert texts == [i18n.t("en", "language.changed", language="English")]
@@ -178,7 +182,9 @@ async def test_show_my_data_lists_what_is_kept(bound: str) -> None:
     assert "week" in texts[0]
 
 
-async def test_delete_needs_a_yes_and_then_erases(db: Database, bound: str, people: dict[str, object]) -> None:
+async def test_delete_needs_a_yes_and_then_erases(
+    db: Database, bound: str, people: dict[str, object]
+) -> None:
     events, _ = await run(ActionDeleteMyData(), tracker(bound, "wis alles", intent="delete_my_data"))
     assert SlotSet("pending", "delete_my_data") in events
     events, texts = await run(

@@ -21,22 +21,51 @@ def koers(env_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedPro
     }
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
     )
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    result = koers(tmp_path, "coach", "add", "--email", "c@koers.test", "--name", "Cas",
-                   "--password-stdin", stdin="a very long password\n")
+    result = koers(
+        tmp_path,
+        "coach",
+        "add",
+        "--email",
+        "c@koers.test",
+        "--name",
+        "Cas",
+        "--password-stdin",
+        stdin="a very long password\n",
+    )
     assert result.returncode == 0, result.stderr
     return tmp_path
 
 
 def test_employee_add_prints_id_and_invite_code(home: Path) -> None:
-    result = koers(home, "employee", "add", "--coach", "c@koers.test", "--name", "Ed",
-                   "--language", "en", "--first-sick-day", "2026-02-01",
-                   "--trajectory", "intensive", "--weekly-target", "4", "--json")
+    result = koers(
+        home,
+        "employee",
+        "add",
+        "--coach",
+        "c@koers.test",
+        "--name",
+        "Ed",
+        "--language",
+        "en",
+        "--first-sick-day",
+        "2026-02-01",
+        "--trajectory",
+        "intensive",
+        "--weekly-target",
+        "4",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"id", "invite_code"}
@@ -45,20 +74,63 @@ def test_employee_add_prints_id_and_invite_code(home: Path) -> None:
     assert exported["profile"]["trajectory"] == "intensive"
     assert exported["profile"]["weekly_target"] == 4
     assert exported["profile"]["language"] == "en"
-    for key in ("profile", "assignments", "reflections", "cv", "applications", "summaries",
-                "signals", "audit"):
+    for key in (
+        "profile",
+        "assignments",
+        "reflections",
+        "cv",
+        "applications",
+        "summaries",
+        "signals",
+        "audit",
+    ):
         assert key in exported
 
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["employee", "add", "--coach", "x@koers.test", "--name", "E", "--first-sick-day",
-          "2026-01-01"], "unknown coach"),
-        (["employee", "add", "--coach", "c@koers.test", "--name", "E", "--first-sick-day",
-          "2026-02-30"], "not a date"),
-        (["employee", "add", "--coach", "c@koers.test", "--name", "E", "--language", "xx",
-          "--first-sick-day", "2026-01-01"], "unsupported language"),
+        (
+            [
+                "employee",
+                "add",
+                "--coach",
+                "x@koers.test",
+                "--name",
+                "E",
+                "--first-sick-day",
+                "2026-01-01",
+            ],
+            "unknown coach",
+        ),
+        (
+            [
+                "employee",
+                "add",
+                "--coach",
+                "c@koers.test",
+                "--name",
+                "E",
+                "--first-sick-day",
+                "2026-02-30",
+            ],
+            "not a date",
+        ),
+        (
+            [
+                "employee",
+                "add",
+                "--coach",
+                "c@koers.test",
+                "--name",
+                "E",
+                "--language",
+                "xx",
+                "--first-sick-day",
+                "2026-01-01",
+            ],
+            "unsupported language",
+        ),
         (["employee", "export", "999", "--json"], "unknown employee"),
         (["employee", "export", "abc", "--json"], "not an employee id"),
         (["employee", "forget", "999"], "unknown employee"),
@@ -82,8 +154,18 @@ def test_coach_add_refuses_a_password_on_the_command_line(home: Path) -> None:
 
 
 def test_forget_then_export_fails(home: Path) -> None:
-    added = koers(home, "employee", "add", "--coach", "c@koers.test", "--name", "Ed",
-                  "--first-sick-day", "2026-02-01", "--json")
+    added = koers(
+        home,
+        "employee",
+        "add",
+        "--coach",
+        "c@koers.test",
+        "--name",
+        "Ed",
+        "--first-sick-day",
+        "2026-02-01",
+        "--json",
+    )
     employee = json.loads(added.stdout)["id"]
     assert koers(home, "employee", "forget", str(employee)).returncode == 0
     assert koers(home, "employee", "export", str(employee), "--json").returncode == 1

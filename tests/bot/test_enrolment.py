@@ -79,9 +79,7 @@ def test_employee_rejects_bad_input(
         add_employee(s, **{**base, **kwargs})  # type: ignore[arg-type]
 
 
-def test_invite_code_is_stored_hashed_and_expires_in_14_days(
-    db: Database, people: dict[str, object]
-) -> None:
+def test_invite_code_is_stored_hashed_and_expires_in_14_days(db: Database, people: dict[str, object]) -> None:
     code = str(people["piet_code"])
     with db.session() as s:
         employee = s.get(Employee, people["piet"])
@@ -109,9 +107,7 @@ def test_redeem_binds_once_and_refuses_replay(db: Database, people: dict[str, ob
         assert found is not None and found.language == "nl"
 
 
-def test_redeem_refuses_unknown_expired_and_second_employee(
-    db: Database, people: dict[str, object]
-) -> None:
+def test_redeem_refuses_unknown_expired_and_second_employee(db: Database, people: dict[str, object]) -> None:
     with db.session() as s, s.begin():
         assert redeem(s, "rest:1", "NOSUCHCODE") == (Redeemed.INVALID, None)
         later = utcnow() + dt.timedelta(days=15)
@@ -122,9 +118,7 @@ def test_redeem_refuses_unknown_expired_and_second_employee(
         assert binding is not None and binding.employee_id == people["jane"]
 
 
-@pytest.mark.parametrize(
-    ("days", "week"), [(0, 1), (6, 1), (7, 2), (364, 53), (721, 104), (800, 115)]
-)
+@pytest.mark.parametrize(("days", "week"), [(0, 1), (6, 1), (7, 2), (364, 53), (721, 104), (800, 115)])
 def test_trajectory_week_counts_from_the_first_sick_day(days: int, week: int) -> None:
     first = dt.date(2025, 3, 3)
     assert trajectory_week(first, first + dt.timedelta(days=days)) == week

@@ -10,9 +10,20 @@ from babel.messages.extract import extract_from_dir
 from bot import ROOT, i18n
 
 KEYWORDS = {
-    "say": (1,), "send": (3,), "text": (2,), "button": (2,), "t": (2,), "tn": (2,), "N_": None, "_": None,
+    "say": (1,),
+    "send": (3,),
+    "text": (2,),
+    "button": (2,),
+    "t": (2,),
+    "tn": (2,),
+    "N_": None,
+    "_": None,
 }
-METHODS = [("bot/**.py", "python"), ("actions/**.py", "python"), ("bot/web/templates/**.html", "jinja2")]
+METHODS = [
+    ("bot/**.py", "python"),
+    ("actions/**.py", "python"),
+    ("bot/web/templates/**.html", "jinja2"),
+]
 
 
 def _used_ids() -> set[str]:
@@ -20,8 +31,11 @@ def _used_ids() -> set[str]:
     for folder in ("bot", "actions"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder,
-            method_map=[(pattern.split("/", 1)[1] if pattern.startswith(folder + "/") else pattern, m)
-                        for pattern, m in METHODS if pattern.startswith(folder + "/")],
+            method_map=[
+                (pattern.split("/", 1)[1] if pattern.startswith(folder + "/") else pattern, m)
+                for pattern, m in METHODS
+                if pattern.startswith(folder + "/")
+            ],
             keywords=KEYWORDS,
         ):
             ids.add(message if isinstance(message, str) else message[0])

@@ -54,8 +54,12 @@ class Stack:
     def start(self) -> None:
         self.output.clear()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=self.env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, "-m", "bot.cli", "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         ready = threading.Event()
 
@@ -84,14 +88,28 @@ class Stack:
 
     def koers(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=self.env, input=stdin,
-            capture_output=True, text=True, timeout=400,
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=400,
         )
 
     def enrol(self, name: str, language: str = "nl", coach: str = "coach@koers.test") -> dict[str, Any]:
         result = self.koers(
-            "employee", "add", "--coach", coach, "--name", name, "--language", language,
-            "--first-sick-day", "2026-01-05", "--json",
+            "employee",
+            "add",
+            "--coach",
+            coach,
+            "--name",
+            name,
+            "--language",
+            language,
+            "--first-sick-day",
+            "2026-01-05",
+            "--json",
         )
         assert result.returncode == 0, result.stderr
         data: dict[str, Any] = json.loads(result.stdout)
@@ -99,7 +117,8 @@ class Stack:
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         response = httpx.post(
-            f"{self.rasa}/webhooks/rest/webhook", json={"sender": sender, "message": message},
+            f"{self.rasa}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
             timeout=60,
         )
         assert response.status_code == 200, response.text
@@ -132,8 +151,16 @@ def make_stack(tmp: Path, database_url: str, base_port: int) -> Stack:
     }
     env.pop("KOERS_TELEGRAM_TOKEN", None)
     stack = Stack(var=var, env=env, rasa_port=base_port + 5, web_port=base_port + 800)
-    result = stack.koers("coach", "add", "--email", "coach@koers.test", "--name", "Carla Coach",
-                         "--password-stdin", stdin="a long coach password\n")
+    result = stack.koers(
+        "coach",
+        "add",
+        "--email",
+        "coach@koers.test",
+        "--name",
+        "Carla Coach",
+        "--password-stdin",
+        stdin="a long coach password\n",
+    )
     assert result.returncode == 0, result.stderr
     stack.start()
     return stack

@@ -41,9 +41,7 @@ def test_enrolled_walk_greet_help_language_challenge_crisis_stop(stack: Stack) -
     assert texts(stack.say(who, "wat kan ik allemaal met jou doen?"))[0] == i18n.t("nl", "help.text")
     switched = texts(stack.say(who, "kunnen we verder in het Engels"))
     assert switched == [i18n.t("en", "language.changed", language="English")]
-    assert texts(stack.say(who, "am I talking to a real person?")) == [
-        i18n.t("en", "bot_challenge.text")
-    ]
+    assert texts(stack.say(who, "am I talking to a real person?")) == [i18n.t("en", "bot_challenge.text")]
     crisis = texts(stack.say(who, "I don't want to live anymore"))
     assert crisis[0] == i18n.t("en", "crisis.help_lines")
     assert texts(stack.say(who, "stop"))[0] == i18n.t("en", "stop.nothing")

@@ -21,8 +21,7 @@ from tests.conftest import PASSWORD
 
 @pytest.fixture
 def client(settings: Settings, db: Database, people: dict[str, object]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, db), base_url="http://127.0.0.1:8000",
-                    follow_redirects=False) as c:
+    with TestClient(create_app(settings, db), base_url="http://127.0.0.1:8000", follow_redirects=False) as c:
         yield c
 
 
@@ -101,6 +100,7 @@ def test_logout_really_ends_the_session(client: TestClient) -> None:
 def test_idle_session_expires(client: TestClient, db: Database) -> None:
     login(client, "anna@koers.test")
     with db.session() as s, s.begin():
-        s.execute(update(CoachSession).values(
-            last_seen_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)))
+        s.execute(
+            update(CoachSession).values(last_seen_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2))
+        )
     assert client.get("/coach/").status_code == 303

@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_login_attempts_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_login_attempts_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_login_attempts_email"), ["email"], unique=False)
 
     op.create_table(
@@ -121,12 +119,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key"),
     )
     with op.batch_alter_table("applications", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_applications_applied_on"), ["applied_on"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_applications_employee_id"), ["employee_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_applications_applied_on"), ["applied_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_applications_employee_id"), ["employee_id"], unique=False)
 
     op.create_table(
         "assignment_progress",
@@ -143,9 +137,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("employee_id", "assignment_key"),
     )
     with op.batch_alter_table("assignment_progress", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_assignment_progress_employee_id"), ["employee_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_assignment_progress_employee_id"), ["employee_id"], unique=False)
 
     op.create_table(
         "channel_identities",
@@ -159,9 +151,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("sender_id"),
     )
     with op.batch_alter_table("channel_identities", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_channel_identities_employee_id"), ["employee_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_channel_identities_employee_id"), ["employee_id"], unique=False)
 
     op.create_table(
         "coach_notes",
@@ -178,9 +168,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("coach_notes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_coach_notes_employee_id"), ["employee_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_coach_notes_employee_id"), ["employee_id"], unique=False)
 
     op.create_table(
         "cvs",
@@ -208,9 +196,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("reflections", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_reflections_employee_id"), ["employee_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_reflections_employee_id"), ["employee_id"], unique=False)
 
     op.create_table(
         "reminders",
@@ -275,9 +261,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("employee_id", "iso_year", "iso_week"),
     )
     with op.batch_alter_table("week_notes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_week_notes_employee_id"), ["employee_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_week_notes_employee_id"), ["employee_id"], unique=False)
 
     op.create_table(
         "application_status_changes",
