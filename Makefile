@@ -16,6 +16,8 @@ BABEL_KEYWORDS := -k say:1 -k send:3 -k text:2 -k button:2 -k t:2 -k tn:2 -k N_ 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# pip's notes about this machine's extra package folders are noise, not news
+PIP_NOISE := grep -v -E '^WARNING: Location|BuildBackendWarning|^ *!!|^ *\*+$$|Please be careful|name as your package|with strategy|^ *$$' || true
 
 .PHONY: help setup run test test-unit test-e2e lint typecheck i18n i18n-extract i18n-update model validate clean chromium
 
@@ -25,8 +27,8 @@ help: ## show this help
 $(RASA_STAMP): requirements/rasa-constraints.txt
 	@echo "==> [1/4] Rasa environment ($(RASA_VENV), rasa 3.6.21; about 3 minutes the first time)"
 	@test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
-	@$(RASA_VENV)/bin/pip install -q --upgrade pip
-	@$(RASA_VENV)/bin/pip install --progress-bar on rasa==3.6.21 -c requirements/rasa-constraints.txt \
+	@$(RASA_VENV)/bin/pip install -q --upgrade pip 2> >($(PIP_NOISE) >&2)
+	@$(RASA_VENV)/bin/pip install rasa==3.6.21 -c requirements/rasa-constraints.txt 2> >($(PIP_NOISE) >&2) \
 		| awk '/^Collecting/ { n++; printf "\r    %d packages resolved", n; fflush() } END { print "" }'
 	@$(RASA_VENV)/bin/rasa --version >/dev/null
 	@touch $@
@@ -34,15 +36,15 @@ $(RASA_STAMP): requirements/rasa-constraints.txt
 $(APP_STAMP): pyproject.toml
 	@echo "==> [2/4] Application environment ($(VENV): rasa-sdk, SQLAlchemy 2, python-telegram-bot, web app; about 1 minute)"
 	@test -x $(VENV)/bin/python || $(PY310) -m venv $(VENV)
-	@$(VENV)/bin/pip install -q --upgrade pip
-	@$(VENV)/bin/pip install -e '.[dev]' \
+	@$(VENV)/bin/pip install -q --upgrade pip 2> >($(PIP_NOISE) >&2)
+	@$(VENV)/bin/pip install -e '.[dev]' 2> >($(PIP_NOISE) >&2) \
 		| awk '/^Collecting/ { n++; printf "\r    %d packages resolved", n; fflush() } END { print "" }'
 	@touch $@
 
 setup: $(RASA_STAMP) $(APP_STAMP) i18n ## create both virtual environments and compile the catalogs
 
 locales/%/LC_MESSAGES/koers.mo: locales/%/LC_MESSAGES/koers.po $(APP_STAMP)
-	@$(VENV)/bin/pybabel compile -q -d locales -D koers -l $* --statistics
+	@$(VENV)/bin/pybabel compile -d locales -D koers -l $* --statistics 2>&1 | sed 's/^/    /'
 
 i18n: $(MO_FILES) ## compile the message catalogs (.po -> .mo)
 

@@ -105,11 +105,76 @@ def crisis_response(turn: Turn) -> list[EventType]:
     return stop_turn(events)
 
 
+def enrol(dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None) -> list[EventType]:
+    """Redeems ``/start CODE`` for this sender and welcomes the employee."""
+    default = i18n.resolve(settings().default_language)
+    if not code:
+        explain_unbound(dispatcher)
+        return stop_turn()
+    with database().session() as session, session.begin():
+        outcome, binding = enrolment.redeem(session, tracker.sender_id, code)
+    if binding is None:
+        m.send(dispatcher, default, REFUSALS[outcome])
+        if default != "en" and i18n.is_supported("en"):
+            m.send(dispatcher, "en", REFUSALS[outcome])
+        return stop_turn()
+    lang = i18n.resolve(binding.language)
+    if outcome is enrolment.Redeemed.ALREADY_BOUND:
+        m.send(dispatcher, lang, "enrol.already_bound", name=binding.name)
+    else:
+        m.send(dispatcher, lang, "enrol.welcome", name=binding.name)
+        m.send(dispatcher, lang, "enrol.privacy")
+    m.send(dispatcher, lang, "menu.intro", buttons=m.menu(lang))
+    return stop_turn([SlotSet(EMPLOYEE_SLOT, binding.employee_id), SlotSet(LANGUAGE_SLOT, lang)])
+
+
+def gate(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Turn | None, list[EventType]]:
+    """Runs the checks every turn needs; returns the turn, or None with the final events.
+
+    With a turn, the events re-assert the protected slots and must be returned
+    with the action's own events.
+    """
+    text = (tracker.latest_message.get("text") or "").strip()
+    message_id = str(tracker.latest_message.get("message_id") or tracker.sender_id)
+    start = START.match(text)
+    if start:
+        return None, enrol(dispatcher, tracker, start.group("code"))
+    with database().session() as session, session.begin():
+        binding = enrolment.binding_for(session, tracker.sender_id)
+        if binding is not None:
+            session.execute(
+                update(Employee).where(Employee.id == binding.employee_id).values(last_activity_at=utcnow())
+            )
+    if binding is None:
+        explain_unbound(dispatcher)
+        events: list[EventType] = []
+        if tracker.active_loop_name:
+            events.append(ActiveLoop(None))
+        return None, stop_turn(events)
+    turn = Turn(
+        dispatcher=dispatcher,
+        tracker=tracker,
+        employee_id=binding.employee_id,
+        name=binding.name,
+        lang=i18n.resolve(binding.language),
+        text=text,
+        message_id=message_id,
+    )
+    sync: list[EventType] = []
+    if tracker.get_slot(EMPLOYEE_SLOT) != binding.employee_id:
+        sync.append(SlotSet(EMPLOYEE_SLOT, binding.employee_id))
+    if tracker.get_slot(LANGUAGE_SLOT) != turn.lang:
+        sync.append(SlotSet(LANGUAGE_SLOT, turn.lang))
+    if i18n.is_crisis_text(text):
+        return None, sync + crisis_response(turn)
+    language = LANGUAGE.match(text)
+    if language:
+        return None, sync + stop_turn(set_language(turn, language.group("code")))
+    return turn, sync
+
+
 class KoersAction(Action, abc.ABC):
     """An action that runs only for enrolled employees, after the safety gate."""
-
-    # actions that must run even when the text matches the crisis net (none by default)
-    handles_crisis_itself = False
 
     @abc.abstractmethod
     def name(self) -> str:
@@ -119,71 +184,14 @@ class KoersAction(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Runs the gate, then the action itself."""
-        text = (tracker.latest_message.get("text") or "").strip()
-        message_id = str(tracker.latest_message.get("message_id") or tracker.sender_id)
-        start = START.match(text)
-        if start:
-            return self._enrol(dispatcher, tracker, start.group("code"))
-        with database().session() as session, session.begin():
-            binding = enrolment.binding_for(session, tracker.sender_id)
-            if binding is not None:
-                session.execute(
-                    update(Employee)
-                    .where(Employee.id == binding.employee_id)
-                    .values(last_activity_at=utcnow())
-                )
-        if binding is None:
-            explain_unbound(dispatcher)
-            events: list[EventType] = []
-            if tracker.active_loop_name:
-                events.append(ActiveLoop(None))
-            return stop_turn(events)
-        turn = Turn(
-            dispatcher=dispatcher,
-            tracker=tracker,
-            employee_id=binding.employee_id,
-            name=binding.name,
-            lang=i18n.resolve(binding.language),
-            text=text,
-            message_id=message_id,
-        )
-        sync: list[EventType] = []
-        if tracker.get_slot(EMPLOYEE_SLOT) != binding.employee_id:
-            sync.append(SlotSet(EMPLOYEE_SLOT, binding.employee_id))
-        if tracker.get_slot(LANGUAGE_SLOT) != turn.lang:
-            sync.append(SlotSet(LANGUAGE_SLOT, turn.lang))
-        if not self.handles_crisis_itself and i18n.is_crisis_text(text):
-            return sync + crisis_response(turn)
-        language = LANGUAGE.match(text)
-        if language:
-            return sync + stop_turn(set_language(turn, language.group("code")))
-        return sync + await self.act(turn, domain)
+        turn, events = gate(dispatcher, tracker)
+        if turn is None:
+            return events
+        return events + await self.act(turn, domain)
 
     @abc.abstractmethod
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
         """Does the action's own work for an enrolled employee."""
-
-    @staticmethod
-    def _enrol(dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None) -> list[EventType]:
-        default = i18n.resolve(settings().default_language)
-        if not code:
-            explain_unbound(dispatcher)
-            return stop_turn()
-        with database().session() as session, session.begin():
-            outcome, binding = enrolment.redeem(session, tracker.sender_id, code)
-        if binding is None:
-            m.send(dispatcher, default, REFUSALS[outcome])
-            if default != "en" and i18n.is_supported("en"):
-                m.send(dispatcher, "en", REFUSALS[outcome])
-            return stop_turn()
-        lang = i18n.resolve(binding.language)
-        if outcome is enrolment.Redeemed.ALREADY_BOUND:
-            m.send(dispatcher, lang, "enrol.already_bound", name=binding.name)
-        else:
-            m.send(dispatcher, lang, "enrol.welcome", name=binding.name)
-            m.send(dispatcher, lang, "enrol.privacy")
-        m.send(dispatcher, lang, "menu.intro", buttons=m.menu(lang))
-        return stop_turn([SlotSet(EMPLOYEE_SLOT, binding.employee_id), SlotSet(LANGUAGE_SLOT, lang)])
 
 
 def set_language(turn: Turn, code: str | None) -> list[EventType]:

@@ -157,17 +157,22 @@ def placeholders(text: str) -> set[str]:
 
 
 @functools.cache
-def crisis_keywords(code: str) -> tuple[str, ...]:
-    """Returns the crisis keyword net of one language (one phrase per line)."""
-    path = LOCALES / code / "crisis_keywords.txt"
+def word_list(code: str, name: str) -> tuple[str, ...]:
+    """Returns the phrases of ``locales/<code>/<name>.txt`` (one per line, # comments)."""
+    path = LOCALES / code / f"{name}.txt"
     if not path.is_file():
         return ()
     phrases = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip().lower()
         if line and not line.startswith("#"):
-            phrases.append(line)
+            phrases.append(_normalise(line))
     return tuple(phrases)
+
+
+def crisis_keywords(code: str) -> tuple[str, ...]:
+    """Returns the crisis keyword net of one language."""
+    return word_list(code, "crisis_keywords")
 
 
 def _normalise(text: str) -> str:
@@ -175,15 +180,16 @@ def _normalise(text: str) -> str:
     return " " + re.sub(r"[^\w']+", " ", text).strip() + " "
 
 
+def matches_word_list(text: str, name: str) -> bool:
+    """Tells whether any language's list ``name`` has a phrase in ``text`` (whole words)."""
+    norm = _normalise(text)
+    return any(phrase in norm for code in languages() for phrase in word_list(code, name))
+
+
 def is_crisis_text(text: str) -> bool:
-    """Tells whether any language's keyword net matches ``text``.
+    """Tells whether any language's crisis net matches ``text``.
 
     Every language's net is checked, not only the user's: someone in distress
     may fall back to their first language.
     """
-    norm = _normalise(text)
-    for code in languages():
-        for phrase in crisis_keywords(code):
-            if _normalise(phrase) in norm:
-                return True
-    return False
+    return matches_word_list(text, "crisis_keywords")

@@ -136,6 +136,7 @@ class Reflection(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
     week_number: Mapped[int] = mapped_column(Integer)
     question_set: Mapped[int] = mapped_column(Integer, default=0)
+    current_step: Mapped[str | None] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     mood: Mapped[int | None] = mapped_column(Integer)
     small_step: Mapped[str | None] = mapped_column(Text)

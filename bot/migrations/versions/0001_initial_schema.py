@@ -187,6 +187,7 @@ def upgrade() -> None:
         sa.Column("employee_id", sa.Integer(), nullable=False),
         sa.Column("week_number", sa.Integer(), nullable=False),
         sa.Column("question_set", sa.Integer(), nullable=False),
+        sa.Column("current_step", sa.String(length=64), nullable=True),
         sa.Column("answers", sa.JSON(), nullable=False),
         sa.Column("mood", sa.Integer(), nullable=True),
         sa.Column("small_step", sa.Text(), nullable=True),
