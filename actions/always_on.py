@@ -8,7 +8,9 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from sqlalchemy import func, select
 
 from actions import messages as m
+from actions.assignments import payload
 from actions.base import PENDING_SLOT, KoersAction, Turn, crisis_response, set_language, stop_turn
+from actions.reflection import open_reflection
 from actions.runtime import database
 from bot import i18n
 from bot.enrolment import trajectory_week
@@ -33,6 +35,29 @@ class ActionGreet(KoersAction):
 
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
         turn.say("greet.hello", name=turn.first_name)
+        with database().session() as session:
+            open_assignment = session.scalar(
+                select(AssignmentProgress.assignment_key)
+                .where(
+                    AssignmentProgress.employee_id == turn.employee_id, AssignmentProgress.status != "done"
+                )
+                .order_by(AssignmentProgress.updated_at.desc())
+            )
+            reflecting = open_reflection(session, turn.employee_id) is not None
+        if reflecting or open_assignment:
+            title = m.text(
+                turn.lang, "menu.reflection" if reflecting else f"assignment.{open_assignment}.title"
+            )
+            resume = "/start_reflection" if reflecting else payload(assignment=open_assignment)
+            turn.say(
+                "greet.resume",
+                title=title,
+                buttons=[
+                    m.button(turn.lang, "button.continue", resume),
+                    m.button(turn.lang, "button.menu", "/help"),
+                ],
+            )
+            return []
         turn.say("menu.intro", buttons=m.menu(turn.lang))
         return []
 
@@ -232,7 +257,8 @@ class ActionDeleteMyData(KoersAction):
 
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
         turn.say("delete.confirm", buttons=m.yes_no(turn.lang))
-        return [SlotSet(PENDING_SLOT, "delete_my_data")]
+        paused: list[EventType] = [ActiveLoop(None)] if turn.tracker.active_loop_name else []
+        return [*paused, SlotSet(PENDING_SLOT, "delete_my_data")]
 
 
 class ActionAffirm(KoersAction):

@@ -56,9 +56,9 @@ class Turn:
     text: str
     message_id: str
 
-    def say(self, key: str, buttons: list[m.Button] | None = None, **params: object) -> None:
+    def say(self, key: str, *, buttons: list[m.Button] | None = None, **params: object) -> None:
         """Sends one localized message in the employee's language."""
-        m.send(self.dispatcher, self.lang, key, buttons, **params)
+        m.send(self.dispatcher, self.lang, key, buttons=buttons, **params)
 
     @property
     def first_name(self) -> str:

@@ -44,6 +44,7 @@ def send(
     dispatcher: CollectingDispatcher,
     lang: str | None,
     key: str,
+    *,
     buttons: list[Button] | None = None,
     **params: object,
 ) -> None:

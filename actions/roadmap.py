@@ -12,8 +12,6 @@ from bot.i18n import N_
 
 # intent → message id of the flow's name
 FLOW_NAMES = {
-    "start_assignments": N_("menu.assignments"),
-    "start_reflection": N_("menu.reflection"),
     "start_cv": N_("menu.cv"),
     "log_application": N_("menu.log_application"),
     "update_application": N_("menu.log_application"),

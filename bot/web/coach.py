@@ -20,9 +20,28 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot import i18n
 from bot.enrolment import coach_by_email, trajectory_week
-from bot.models import AuditEntry, Coach, CoachSession, Employee, LoginAttempt, Signal, utcnow
+from bot.i18n import N_
+from bot.models import (
+    AuditEntry,
+    Coach,
+    CoachSession,
+    Employee,
+    LoginAttempt,
+    Reflection,
+    Signal,
+    Summary,
+    utcnow,
+)
 from bot.passwords import verify_password
+
+# message ids the templates build from data
+N_("coach.trajectory.light"), N_("coach.trajectory.intensive"), N_("coach.login.csrf")
+N_("coach.login.throttled"), N_("coach.login.failed"), N_("coach.status.done")
+N_("coach.status.in_progress"), N_("coach.status.not_started")
+for _kind in ("crisis", "low_mood", "coach_contact", "target_missed", "inactivity", "milestone"):
+    N_(f"coach.signal.{_kind}")
 
 COOKIE = "koers_coach"
 PRELOGIN_COOKIE = "koers_csrf"
@@ -273,8 +292,67 @@ async def employee_page(request: Request) -> Response:
             "week": trajectory_week(employee.first_sick_day),
             "signals": signals,
             "channels": [i.channel for i in employee.identities],
+            **employee_records(session, employee.id, coach.language),
         }
     return render(request, "coach_employee.html", coach.language, coach=coach, **context)
+
+
+def employee_records(session: Session, employee_id: int, lang: str) -> dict[str, object]:
+    """Returns the profile, assessment, reflections and summaries shown to the coach."""
+    from actions.assignments import describe, rows
+    from actions.catalogue import catalogue, self_assessment
+
+    progress = rows(session, employee_id)
+    profile = []
+    for a in catalogue().assignments:
+        row = progress.get(a.key)
+        profile.append(
+            {
+                "title": i18n.t(lang, f"assignment.{a.key}.title"),
+                "status": row.status if row else "not_started",
+                "lines": describe(lang, a, row) if row else [],
+            }
+        )
+    assessment = None
+    sa = progress.get("self_assessment")
+    if sa is not None and sa.status == "done":
+        assessment = self_assessment(sa.answers.get("values", {}))
+    reflections = list(
+        session.scalars(
+            select(Reflection)
+            .where(Reflection.employee_id == employee_id, Reflection.completed_at.is_not(None))
+            .order_by(Reflection.completed_at)
+        )
+    )
+    summaries = list(
+        session.scalars(
+            select(Summary).where(Summary.employee_id == employee_id).order_by(Summary.id.desc()).limit(50)
+        )
+    )
+    return {
+        "profile": profile,
+        "done": sum(1 for p in profile if p["status"] == "done"),
+        "assessment": assessment,
+        "reflections": reflections,
+        "mood_chart": mood_chart([r.mood for r in reflections if r.mood is not None]),
+        "summaries": summaries,
+    }
+
+
+def mood_chart(moods: list[int]) -> str:
+    """Returns a small server-rendered SVG line of mood scores (1–5)."""
+    if not moods:
+        return ""
+    width, height, step = 320, 100, 320 / max(1, len(moods) - 1 if len(moods) > 1 else 1)
+    points = " ".join(f"{i * step:.0f},{height - (m - 1) * 22 - 6:.0f}" for i, m in enumerate(moods))
+    dots = "".join(
+        f'<circle cx="{i * step:.0f}" cy="{height - (m - 1) * 22 - 6:.0f}" r="4"/>'
+        for i, m in enumerate(moods)
+    )
+    return (
+        f'<svg class="mood" viewBox="-8 -4 {width + 16} {height + 8}" width="{width}" height="{height}" '
+        f'role="img"><polyline fill="none" stroke="#1d4e89" stroke-width="2" points="{points}"/>{dots}</svg>'
+    )
 
 
 def routes() -> list[Route]:

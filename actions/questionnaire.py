@@ -1,0 +1,146 @@
+"""One Rasa form, ``questionnaire_form``, runs every question-and-answer flow.
+
+The assignments and the reflection are data (``catalogue.yml``); a flow object
+knows its next question and how to store an answer. The form has one slot,
+``answer``: each valid answer is written to the database at once and the slot
+is emptied, so the form asks the next question. Because the position lives in
+the database, a flow resumes exactly where it was — after ``stop``, days later,
+or after a restart — and one set of interruption rules serves every flow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
+
+from actions import messages as m
+from actions.base import KoersAction, Turn, gate
+from actions.catalogue import Invalid
+from actions.runtime import database
+
+FORM = "questionnaire_form"
+ANSWER_SLOT = "answer"
+FLOW_SLOT = "flow"
+DONE = "done"
+
+
+@dataclass
+class Question:
+    """The next thing to ask: a message id, its parameters and any buttons."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+    buttons: list[m.Button] = field(default_factory=list)
+    note: str | None = None  # a short line before the question (progress, intro)
+
+
+class Flow(Protocol):
+    """A question-and-answer flow stored in Koers' tables."""
+
+    def question(self, session: Session, turn: Turn) -> Question | None:
+        """Returns the question to ask now, or None when the flow is finished."""
+
+    def answer(self, session: Session, turn: Turn, text: str) -> None:
+        """Stores an answer to the current question or raises Invalid."""
+
+    def finish(self, session: Session, turn: Turn) -> None:
+        """Closes the flow: the closing message, the summary, signals, reminders."""
+
+
+def flow_for(name: str | None, employee_id: int) -> Flow | None:
+    """Returns the flow object a ``flow`` slot value names."""
+    from actions.assignments import AssignmentFlow
+    from actions.reflection import ReflectionFlow
+
+    if not name:
+        return None
+    kind, _, arg = name.partition(":")
+    if kind == "assignment":
+        return AssignmentFlow.for_key(arg)
+    if kind == "reflection":
+        return ReflectionFlow()
+    return None
+
+
+def start(flow: str) -> list[EventType]:
+    """Returns the events that start (or resume) a flow in the form."""
+    from rasa_sdk.events import FollowupAction
+
+    return [SlotSet(FLOW_SLOT, flow), SlotSet(ANSWER_SLOT, None), FollowupAction(FORM)]
+
+
+class ValidateQuestionnaireForm(FormValidationAction):
+    """Checks each answer, stores it, and tells the form whether more questions follow."""
+
+    def name(self) -> str:
+        return f"validate_{FORM}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Runs the safety gate before any answer is read."""
+        turn, events = gate(dispatcher, tracker)
+        if turn is None:
+            return events
+        self._turn = turn
+        return events + await super().run(dispatcher, tracker, domain)
+
+    async def validate_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Stores a valid answer; on a bad one explains why and asks again."""
+        turn: Turn = self._turn
+        flow = flow_for(tracker.get_slot(FLOW_SLOT), turn.employee_id)
+        if flow is None:
+            return {ANSWER_SLOT: DONE}
+        text = value if isinstance(value, str) else str(value)
+        with database().session() as session, session.begin():
+            try:
+                flow.answer(session, turn, text)
+            except Invalid as bad:
+                dispatcher.utter_message(text=m.text(turn.lang, bad.key, **bad.params))
+                return {ANSWER_SLOT: None}
+            finished = flow.question(session, turn) is None
+        return {ANSWER_SLOT: DONE if finished else None}
+
+
+class ActionAskAnswer(KoersAction):
+    """Asks the current question of the running flow."""
+
+    def name(self) -> str:
+        return f"action_ask_{ANSWER_SLOT}"
+
+    async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
+        flow = flow_for(turn.tracker.get_slot(FLOW_SLOT), turn.employee_id)
+        if flow is None:
+            return [SlotSet(ANSWER_SLOT, DONE)]
+        with database().session() as session, session.begin():
+            question = flow.question(session, turn)
+        if question is None:
+            return [SlotSet(ANSWER_SLOT, DONE)]
+        if question.note:
+            turn.say(question.note)
+        turn.say(question.key, buttons=question.buttons, **question.params)
+        return []
+
+
+class ActionQuestionnaireDone(KoersAction):
+    """Closes a finished flow and clears the form's slots."""
+
+    def name(self) -> str:
+        return "action_questionnaire_done"
+
+    async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
+        flow = flow_for(turn.tracker.get_slot(FLOW_SLOT), turn.employee_id)
+        if flow is not None:
+            with database().session() as session, session.begin():
+                if flow.question(session, turn) is None:
+                    flow.finish(session, turn)
+        return [SlotSet(FLOW_SLOT, None), SlotSet(ANSWER_SLOT, None)]

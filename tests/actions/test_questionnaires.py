@@ -1,0 +1,330 @@
+"""Assignments and reflection through the questionnaire form, as the action server runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.always_on import ActionGreet, ActionStop
+from actions.assignments import ActionStartAssignments
+from actions.catalogue import Field, Invalid, catalogue, parse, self_assessment
+from actions.questionnaire import ActionAskAnswer, ActionQuestionnaireDone, ValidateQuestionnaireForm
+from actions.reflection import ActionStartReflection, next_reminder
+from actions.session import ActionSessionStart
+from bot import i18n
+from bot.db import Database
+from bot.enrolment import redeem
+from bot.models import AssignmentProgress, Reflection, Reminder, Signal, Summary
+from bot.privacy import export
+
+SENDER = "rest:piet"
+
+
+class Conversation:
+    """Drives the actions the way Rasa would for one employee, keeping slots between turns."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Any] = {}
+        self.active_loop: str | None = None
+        self.counter = 0
+
+    def tracker(
+        self, text: str, intent: str = "nlu_fallback", entities: dict[str, str] | None = None
+    ) -> Tracker:
+        self.counter += 1
+        return Tracker(
+            sender_id=SENDER,
+            slots=dict(self.slots),
+            latest_message={
+                "text": text,
+                "intent": {"name": intent},
+                "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+                "message_id": f"m{self.counter}",
+            },
+            events=[],
+            paused=False,
+            followup_action=None,
+            active_loop={"name": self.active_loop} if self.active_loop else {},
+            latest_action_name="action_listen",
+        )
+
+    async def run(self, action: Any, tracker: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
+        dispatcher = CollectingDispatcher()
+        events = await action.run(
+            dispatcher, tracker, {"forms": {"questionnaire_form": {"required_slots": ["answer"]}}}
+        )
+        for event in events:
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+            if event.get("event") == "active_loop":
+                self.active_loop = event["name"]
+            if event == FollowupAction("questionnaire_form"):
+                self.active_loop = "questionnaire_form"
+        return events, [m["text"] for m in dispatcher.messages]
+
+    async def start(self, intent: str = "start_assignments", **entities: str) -> list[str]:
+        action = ActionStartAssignments() if intent == "start_assignments" else ActionStartReflection()
+        _, texts = await self.run(action, self.tracker(f"/{intent}", intent, entities))
+        return texts
+
+    async def ask(self) -> list[str]:
+        return (await self.run(ActionAskAnswer(), self.tracker("")))[1]
+
+    async def answer(self, text: str, intent: str = "nlu_fallback") -> tuple[Any, list[str]]:
+        """Sends an answer through the form's validation; returns the slot value and messages."""
+        tracker = self.tracker(text, intent)
+        tracker.slots["answer"] = text
+        tracker.slots["requested_slot"] = "answer"
+        # the form sends the slot it just extracted as an event; that is what gets validated
+        tracker.events = [{"event": "slot", "name": "answer", "value": text}]
+        events, texts = await self.run(ValidateQuestionnaireForm(), tracker)
+        value = next(
+            (e["value"] for e in events if e.get("event") == "slot" and e["name"] == "answer"), "missing"
+        )
+        if value == "done":
+            self.active_loop = None
+            _, closing = await self.run(ActionQuestionnaireDone(), self.tracker(""))
+            texts += closing
+        return value, texts
+
+
+@pytest.fixture
+def talk(db: Database, people: dict[str, object]) -> Conversation:
+    with db.session() as s, s.begin():
+        redeem(s, SENDER, str(people["piet_code"]))
+    return Conversation()
+
+
+def q(key: str, **params: object) -> str:
+    return i18n.t("nl", key, **params)
+
+
+async def test_work_history_entries_validate_store_and_finish(talk: Conversation, db: Database) -> None:
+    texts = await talk.start(assignment="work_history")
+    assert texts == [q("assignment.work_history.intro")]
+    assert talk.slots["flow"] == "assignment:work_history"
+    assert await talk.ask() == [q("assignment.step", n=1, total=4), q("assignment.work_history.employer")]
+    assert await talk.answer("PostNL") == (None, [])
+    assert (await talk.ask())[-1] == q("assignment.work_history.role")
+    await talk.answer("planner")
+    # a period without years is refused and asked again; nothing is stored
+    value, texts = await talk.answer("heel lang")
+    assert value is None and texts == [q("answer.invalid.period", max=dt.date.today().year)]
+    value, texts = await talk.answer("2020 - 2015")
+    assert texts == [q("answer.invalid.period_order")]
+    assert (await talk.ask())[-1] == q("assignment.work_history.period")
+    await talk.answer("2015 tot nu")
+    await talk.answer("routes plannen, chauffeurs inroosteren")
+    assert (await talk.ask()) == [q("assignment.work_history.more", count=1)]
+    await talk.answer("ja", intent="affirm")
+    for text in ("Bakkerij Jansen", "verkoper", "2008-2015", "klanten helpen"):
+        await talk.answer(text)
+    value, texts = await talk.answer("nee", intent="deny")
+    assert value == "done"
+    assert texts[0] == q("assignment.done", title=q("assignment.work_history.title"))
+    assert "1. PostNL · planner · 2015 – nu" in texts[1]
+    assert "2. Bakkerij Jansen · verkoper · 2008 – 2015" in texts[1]
+    assert texts[2] == q("assignment.progress", done=1, total=6)
+    assert "flow" in talk.slots and talk.slots["flow"] is None
+    with db.session() as s:
+        row = s.scalar(select(AssignmentProgress))
+        assert row is not None and row.status == "done" and len(row.answers["entries"]) == 2
+        assert s.scalar(select(Summary.text)).startswith(q("summary.assignment_done", title="Werkervaring"))
+
+
+async def test_pause_with_stop_and_resume_days_later(talk: Conversation, db: Database) -> None:
+    await talk.start(assignment="wishes")
+    await talk.ask()
+    await talk.answer("zorg, logistiek")
+    events, texts = await talk.run(ActionStop(), talk.tracker("stop", "stop"))
+    assert ActiveLoop(None) in events and texts == [q("stop.paused")]
+    # a new session later: only the protected slots carry over
+    talk.slots = {"employee_id": talk.slots["employee_id"], "language": "nl"}
+    _, texts = await talk.run(ActionGreet(), talk.tracker("hoi", "greet"))
+    assert texts[1] == q("greet.resume", title=q("assignment.wishes.title"))
+    texts = await talk.start()
+    assert texts == [q("assignment.resume", title=q("assignment.wishes.title"))]
+    assert (await talk.ask())[-1] == q("assignment.wishes.kinds_of_work")
+
+
+async def test_capacities_refuse_medical_details(talk: Conversation, db: Database) -> None:
+    await talk.start(assignment="capacities")
+    await talk.ask()
+    value, texts = await talk.answer("Door mijn burn-out en de medicatie kan ik weinig")
+    assert value is None and texts == [q("assignment.functional_only")]
+    with db.session() as s:
+        row = s.scalar(select(AssignmentProgress))
+        assert row is not None and row.answers["values"] == {}
+    await talk.answer("Ik kan goed plannen en met klanten praten")
+    await talk.answer("niet lang achter elkaar staan of tillen")
+    value, texts = await talk.answer("45 uur")
+    assert value is None and texts == [q("answer.invalid.number", min=0, max=40)]
+    value, texts = await talk.answer("ongeveer 24 uur")
+    assert value == "done"
+    with db.session() as s:
+        row = s.scalar(select(AssignmentProgress))
+        assert row is not None and row.answers["values"]["hours_per_week"] == 24
+
+
+async def test_self_assessment_gives_score_and_advice(
+    talk: Conversation, db: Database, people: dict[str, object]
+) -> None:
+    await talk.start(assignment="self_assessment")
+    for score in ("5", "4", "5", "4", "4", "5"):
+        await talk.answer(score)
+    value, texts = await talk.answer("4")
+    assert value == "done"
+    assert q("assignment.self_assessment.score", score=31, max=35) in texts[1]
+    with db.session() as s:
+        data = export(s, int(people["piet"]))  # type: ignore[call-overload]
+    answers = data["assignments"][0]["answers"]["values"]
+    assert self_assessment(answers) == {"score": 31, "max": 35, "advice": "light", "weak": []}
+    assert q("summary.advice.light") in data["summaries"][0]["text"]
+
+
+async def test_review_edit_one_field_and_remove_an_entry(talk: Conversation, db: Database) -> None:
+    await talk.start(assignment="wishes")
+    for text in ("zorg", "administratief", "24", "30", "rustige werkplek"):
+        value, _ = await talk.answer(text)
+    assert value == "done"
+    texts = await talk.start(assignment="wishes", op="edit", field="hours_per_week")
+    assert (await talk.ask())[-1] == q("assignment.wishes.hours_per_week")
+    value, _ = await talk.answer("32")
+    assert value == "done"
+    with db.session() as s:
+        row = s.scalar(select(AssignmentProgress))
+        assert row is not None and row.answers["values"]["hours_per_week"] == 32
+        assert row.answers["values"]["sectors"] == ["zorg"]
+
+    await talk.start(assignment="education")
+    for text in ("MBO logistiek", "ROC Utrecht"):
+        await talk.answer(text)
+    await talk.answer("ja", intent="affirm")
+    await talk.answer("2006")
+    await talk.answer("nee", intent="deny")
+    texts = await talk.start(assignment="education", op="remove", entry="1")
+    assert texts[0] == q("assignment.removed", name="MBO logistiek")
+
+
+def test_parsing_rules() -> None:
+    assert parse(Field("x", "period"), "mei 2015 tot heden", None) == {"from": 2015, "to": "now"}
+    assert parse(Field("x", "list"), "zorg, logistiek; overheid", None) == ["zorg", "logistiek", "overheid"]
+    assert parse(Field("x", "scale"), "4", None) == 4
+    with pytest.raises(Invalid):
+        parse(Field("x", "scale"), "7", None)
+    with pytest.raises(Invalid):
+        parse(Field("x", "year"), "1890", None)
+    with pytest.raises(Invalid):
+        parse(Field("x", "yesno"), "misschien", "greet")
+
+
+def test_every_catalogue_question_is_translated() -> None:
+    cat = catalogue()
+    for lang in i18n.languages():
+        ids = i18n.catalog_ids(lang)
+        for a in cat.assignments:
+            for key in (f"assignment.{a.key}.title", f"assignment.{a.key}.intro"):
+                assert key in ids, (lang, key)
+            if a.repeat:
+                assert f"assignment.{a.key}.more" in ids
+            for f in a.fields:
+                assert f"assignment.{a.key}.{f.key}" in ids, (lang, a.key, f.key)
+                assert f"assignment.{a.key}.{f.key}.label" in ids
+        for number, prompts in enumerate(cat.reflection_sets, start=1):
+            for prompt in prompts:
+                assert f"reflection.set{number}.{prompt}" in ids
+                assert f"reflection.set{number}.{prompt}.label" in ids
+
+
+async def test_reflection_rotates_remembers_the_step_and_flags_low_mood(
+    talk: Conversation, db: Database
+) -> None:
+    texts = await talk.start("start_reflection")
+    assert texts == [q("reflection.privacy"), q("reflection.intro")]
+    assert await talk.ask() == [q("reflection.mood")]
+    value, texts = await talk.answer("9")
+    assert texts == [q("answer.invalid.scale", min=1, max=5)]
+    await talk.answer("2")
+    for _ in range(4):
+        await talk.answer("een eerlijk antwoord")
+    value, texts = await talk.answer("elke dag een wandeling")
+    assert value == "done"
+    assert texts[0] == q("reflection.closing", step="elke dag een wandeling")
+    with db.session() as s:
+        reminder = s.scalar(select(Reminder))
+        assert reminder is not None
+        local = reminder.due_at.astimezone(ZoneInfo("Europe/Amsterdam"))
+        assert local.hour == 10 and local.weekday() != 6
+
+    texts = await talk.start("start_reflection")
+    assert texts == [q("reflection.intro")]  # the privacy note only comes the first time
+    assert await talk.ask() == [q("reflection.last_step", step="elke dag een wandeling")]
+    await talk.answer("drie keer gelukt")
+    value, texts = await talk.answer("1")
+    for _ in range(4):
+        await talk.answer("zwaar")
+    value, texts = await talk.answer("rust nemen")
+    assert q("reflection.low_mood_care") in texts
+    with db.session() as s:
+        assert s.scalars(select(Signal.kind)).all() == ["low_mood"]
+        reflections = s.scalars(select(Reflection).order_by(Reflection.id)).all()
+        assert [r.mood for r in reflections] == [2, 1]
+        summaries = s.scalars(select(Summary.text).order_by(Summary.id)).all()
+    assert "elke dag een wandeling" in summaries[0]
+    assert q("summary.mood_change", before=2, change="-1") in summaries[1]
+
+
+async def test_crisis_words_in_an_answer_stop_the_reflection(talk: Conversation, db: Database) -> None:
+    await talk.start("start_reflection")
+    await talk.answer("3")
+    tracker = talk.tracker("eigenlijk wil ik er een eind aan maken", "nlu_fallback")
+    tracker.slots["answer"] = tracker.latest_message["text"]
+    tracker.events = [{"event": "slot", "name": "answer", "value": tracker.slots["answer"]}]
+    events, texts = await talk.run(ValidateQuestionnaireForm(), tracker)
+    assert texts[0] == q("crisis.help_lines")
+    assert ActiveLoop(None) in events
+    with db.session() as s:
+        reflection = s.scalar(select(Reflection))
+        assert reflection is not None and "eind" not in str(reflection.answers)
+        assert s.scalar(select(Signal.kind)) == "crisis"
+
+
+def test_reminders_skip_sunday() -> None:
+    saturday = dt.datetime(2026, 11, 21, 20, 0, tzinfo=dt.timezone.utc)  # a Saturday evening
+    due = next_reminder(saturday).astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert due.weekday() == 5 and due.hour == 10
+    sunday = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.timezone.utc)
+    assert next_reminder(sunday).astimezone(ZoneInfo("Europe/Amsterdam")).weekday() == 0
+
+
+async def test_session_start_carries_identity_and_summarises(talk: Conversation, db: Database) -> None:
+    await talk.start(assignment="strengths")
+    await talk.answer("mensen helpen")
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    tracker = talk.tracker("")
+    tracker.events = [
+        {"event": "user", "timestamp": now - 60, "parse_data": {"intent": {"name": "start_assignments"}}},
+        {"event": "user", "timestamp": now, "parse_data": {"intent": {"name": "nlu_fallback"}}},
+    ]
+    events, texts = await talk.run(ActionSessionStart(), tracker)
+    assert texts == []
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    assert SlotSet("employee_id", talk.slots["employee_id"]) in events
+    with db.session() as s:
+        summary = s.scalar(select(Summary.text))
+    assert summary is not None
+    assert (
+        q(
+            "summary.line.assignment",
+            title=q("assignment.strengths.title"),
+            status=q("summary.status.in_progress"),
+        )
+        in summary
+    )
