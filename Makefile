@@ -30,7 +30,7 @@ $(RASA_STAMP): requirements/rasa-constraints.txt
 	@$(RASA_VENV)/bin/pip install -q --upgrade pip 2> >($(PIP_NOISE) >&2)
 	@$(RASA_VENV)/bin/pip install rasa==3.6.21 -c requirements/rasa-constraints.txt 2> >($(PIP_NOISE) >&2) \
 		| awk '/^Collecting/ { n++; printf "\r    %d packages resolved", n; fflush() } END { print "" }'
-	@$(RASA_VENV)/bin/rasa --version >/dev/null
+	@$(RASA_VENV)/bin/rasa --version >/dev/null 2>&1
 	@touch $@
 
 $(APP_STAMP): pyproject.toml
@@ -56,17 +56,21 @@ i18n-update: i18n-extract ## add new message ids to every catalog (then translat
 
 $(MODEL): $(NLU_FILES) $(RASA_STAMP)
 	@echo "==> [3/4] Training the assistant's model (about 2 minutes; only when nlu/ changed)"
-	@mkdir -p models
+	@mkdir -p models var
 	@$(RASA_VENV)/bin/rasa train --config nlu/config.yml --domain nlu/domain.yml --data nlu/data \
-		--out models --fixed-model-name koers 2>&1 \
+		--out models --fixed-model-name koers 2>&1 | tee var/train.log \
 		| awk '/Starting to train component/ { sub(/.*Starting to train component /, "    training "); print; fflush() } \
-		       /trained and saved|rror/ { print; fflush() }'
+		       /trained and saved/ { print "    model saved in $@"; fflush() }' \
+		|| { echo "training failed; the end of var/train.log:"; grep -v '^ ' var/train.log | tail -25; exit 1; }
 	@test -f $@ && touch $@
 
 model: $(MODEL) ## train the model when nlu/ changed
 
 validate: $(RASA_STAMP) ## check the Rasa training data for conflicts
-	@$(RASA_VENV)/bin/rasa data validate --config nlu/config.yml --domain nlu/domain.yml --data nlu/data --fail-on-warnings
+	@mkdir -p var
+	@$(RASA_VENV)/bin/rasa data validate --config nlu/config.yml --domain nlu/domain.yml --data nlu/data \
+		--fail-on-warnings > var/validate.log 2>&1 || { tail -40 var/validate.log; exit 1; }
+	@echo "    training data is valid"
 
 run: setup $(MODEL) ## start Rasa, the action server and the web app on 127.0.0.1
 	@echo "==> [4/4] Starting Koers"
@@ -89,6 +93,7 @@ test-unit: setup ## the fast tests (no model, no browser)
 
 test: setup $(MODEL) chromium lint typecheck validate ## everything: lint, types, data, unit, Rasa stories, end-to-end, browser, PostgreSQL
 	@echo "==> Rasa conversation tests (real model)"
+	@mkdir -p var
 	@$(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories nlu/tests/test_stories.yml \
 		--fail-on-prediction-errors --out var/rasa-test-results >/dev/null 2>var/rasa-test.log \
 		|| { tail -30 var/rasa-test.log; cat var/rasa-test-results/failed_test_stories.yml 2>/dev/null; exit 1; }
