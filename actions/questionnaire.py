@@ -96,6 +96,9 @@ class ValidateQuestionnaireForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Stores a valid answer; on a bad one explains why and asks again."""
+        if value is None or value == DONE:
+            # the slot being cleared (when a flow starts) is not an answer
+            return {ANSWER_SLOT: value}
         turn: Turn = self._turn
         flow = flow_for(tracker.get_slot(FLOW_SLOT), turn.employee_id)
         if flow is None:

@@ -328,3 +328,14 @@ async def test_session_start_carries_identity_and_summarises(talk: Conversation,
         )
         in summary
     )
+
+
+async def test_clearing_the_slot_is_not_an_answer(talk: Conversation, db: Database) -> None:
+    await talk.start(assignment="wishes")
+    tracker = talk.tracker("/start_assignments", "start_assignments")
+    tracker.events = [{"event": "slot", "name": "answer", "value": None}]
+    events, texts = await talk.run(ValidateQuestionnaireForm(), tracker)
+    assert texts == []
+    with db.session() as s:
+        row = s.scalar(select(AssignmentProgress))
+        assert row is not None and row.answers["values"] == {} and row.current_step == "sectors"
