@@ -59,6 +59,7 @@ class Settings:
     telegram_token: str | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     telegram_webhook_url: str | None = None
+    telegram_webhook_port: int = 8443
     default_language: str = "nl"
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     invite_days: int = 14
@@ -97,6 +98,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         telegram_token=get("TELEGRAM_TOKEN"),
         telegram_api_url=get("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL) or DEFAULT_TELEGRAM_API_URL,
         telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL"),
+        telegram_webhook_port=int(get("TELEGRAM_WEBHOOK_PORT", "8443") or 8443),
         default_language=get("DEFAULT_LANGUAGE", "nl") or "nl",
         allowed_origins=origins,
         invite_days=int(get("INVITE_DAYS", "14") or 14),

@@ -304,6 +304,16 @@ class LoginAttempt(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class ButtonPayload(Base):
+    """A button payload too long for Telegram's 64-byte callback data, kept by its hash."""
+
+    __tablename__ = "button_payloads"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ProcessedUpdate(Base):
     """A channel update already handled (Telegram update_id), so redelivery is a no-op."""
 

@@ -15,6 +15,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "button_payloads",
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
 
     op.create_table(
         "audit_log",
@@ -283,6 +290,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("button_payloads")
 
     with op.batch_alter_table("application_status_changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_application_status_changes_application_id"))
