@@ -37,11 +37,14 @@ from telegram.ext import (
 from bot import enrolment, i18n
 from bot.config import Settings, load_settings
 from bot.db import Database
+from bot.i18n import N_
 from bot.models import ButtonPayload, ChannelIdentity, Employee, ProcessedUpdate, Reminder, utcnow
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# reminder kinds and their sentences
+REMINDERS = {"reflection": (N_("reminder.reflection"), N_("reminder.reflection.button"))}
 CALLBACK_LIMIT = 64
 REMINDER_INTERVAL = 60.0
 QUIET_BEFORE, QUIET_FROM = 8, 20  # local hours between which reminders may be sent
@@ -112,6 +115,9 @@ class Channel:
         assert user is not None and chat is not None
         try:
             answers = await self.rasa.send(sender_for(user.id), text)
+            if not answers:
+                # every turn of Koers answers; silence means the action server failed
+                raise RasaUnavailable("no answer")
         except RasaUnavailable as exc:
             logger.warning("rasa unavailable for a telegram message: %s", exc)
             await context.bot.send_message(chat.id, i18n.t(self.language_of(update), "web.error.unavailable"))
@@ -239,18 +245,20 @@ async def send_due_reminders(app: Application, db: Database, now: dt.datetime | 
     for reminder_id, kind, sender, lang in due:
         # claim first: a crash after this line loses one reminder instead of sending it twice
         with db.session() as session, session.begin():
-            claimed = session.execute(
+            result = session.execute(
                 update(Reminder)
                 .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
                 .values(sent_at=now)
-            ).rowcount
+            )
+            claimed = getattr(result, "rowcount", 0)
         if not claimed:
             continue
         chat_id = int(sender.split(":", 1)[1])
+        sentence, label = REMINDERS[kind]
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(i18n.t(lang, f"reminder.{kind}.button"), callback_data=f"/start_{kind}")]]
+            [[InlineKeyboardButton(i18n.t(lang, label), callback_data=f"/start_{kind}")]]
         )
-        await app.bot.send_message(chat_id, i18n.t(lang, f"reminder.{kind}"), reply_markup=keyboard)
+        await app.bot.send_message(chat_id, i18n.t(lang, sentence), reply_markup=keyboard)
         sent += 1
     return sent
 

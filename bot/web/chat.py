@@ -144,6 +144,9 @@ async def message(request: Request) -> Response:
         return _reply(lang, "web.error.empty", error="empty")
     try:
         answers = await request.app.state.rasa.send(sender_for(sid), text)
+        if not answers:
+            # every turn of Koers answers; silence means the action server failed
+            raise RasaUnavailable("no answer")
     except RasaUnavailable as exc:
         logger.warning("rasa unavailable for a web message: %s", exc)
         return _reply(lang, "web.error.unavailable", status=503, error="unavailable")

@@ -1,0 +1,252 @@
+"""The real python-telegram-bot against a local fake Bot API, with the real model behind it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import Application
+
+from bot import i18n
+from bot.config import load_settings
+from bot.db import Database
+from bot.models import ChannelIdentity, ProcessedUpdate, Reminder
+from bot.rasa_client import RasaClient
+from bot.telegram import build_application, send_due_reminders, webhook_secret
+from tests.auxil.fake_bot_api import FakeBotApi, callback_update, message_update
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.rasa
+
+
+@pytest.fixture(scope="module")
+def fake_api() -> Iterator[FakeBotApi]:
+    api = FakeBotApi()
+    api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+async def tg(stack: Stack, fake_api: FakeBotApi) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    fake_api.calls.clear()
+    settings = dataclasses.replace(
+        load_settings(stack.env), telegram_token="123:TEST", telegram_api_url=fake_api.url
+    )
+    app = build_application(settings, Database(stack.database_url), RasaClient(stack.rasa, stack.token))
+    await app.initialize()
+    yield app
+    await app.shutdown()
+
+
+async def feed(app: Application, data: dict[str, Any]) -> None:  # type: ignore[type-arg]
+    await app.process_update(Update.de_json(data, app.bot))
+
+
+async def enrol(stack: Stack, app: Application, user_id: int, lang: str = "nl") -> dict[str, Any]:  # type: ignore[type-arg]
+    invite = stack.enrol(f"Tele {user_id}", lang)
+    # a deep link t.me/<bot>?start=CODE arrives as "/start CODE"
+    await feed(app, message_update(user_id, f"/start {invite['invite_code']}"))
+    return invite
+
+
+async def test_deep_link_enrols_and_buttons_are_inline_keyboards(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    invite = await enrol(stack, tg, 5001)
+    assert fake_api.texts()[0] == i18n.t("nl", "enrol.welcome", name="Tele 5001")
+    menu = fake_api.sent()[-1]
+    keyboard = menu["reply_markup"]["inline_keyboard"]
+    assert keyboard[0][0]["text"] == i18n.t("nl", "menu.assignments")
+    db = stack.database()
+    with db.session() as s:
+        identity = s.scalar(select(ChannelIdentity).where(ChannelIdentity.sender_id == "telegram:5001"))
+        assert (
+            identity is not None and identity.employee_id == invite["id"] and identity.channel == "telegram"
+        )
+    db.dispose()
+    # a press on "contact my coach": answered (no spinner), payload sent to the assistant
+    fake_api.calls.clear()
+    await feed(tg, callback_update(5001, keyboard[-1][0]["callback_data"]))
+    assert len(fake_api.sent("answerCallbackQuery")) == 1
+    assert fake_api.texts() == [i18n.t("nl", "contact_coach.done", coach="Carla Coach")]
+
+
+async def test_long_payloads_fit_telegram_callback_data(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    await enrol(stack, tg, 5002)
+    fake_api.calls.clear()
+    await feed(tg, message_update(5002, "ik wil aan mijn voorbereidende opdrachten werken"))
+    buttons = [
+        row[0]
+        for m in fake_api.sent()
+        if m.get("reply_markup")
+        for row in m["reply_markup"]["inline_keyboard"]
+    ]
+    assert buttons and all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+    wishes = next(b for b in buttons if b["text"] == i18n.t("nl", "assignment.wishes.title"))
+    fake_api.calls.clear()
+    await feed(tg, callback_update(5002, wishes["callback_data"]))
+    assert fake_api.texts()[-1] == i18n.t("nl", "assignment.wishes.sectors")
+
+
+async def test_redelivered_update_is_processed_once(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    await enrol(stack, tg, 5003)
+    fake_api.calls.clear()
+    update = message_update(5003, "hallo", update_id=777_001)
+    await feed(tg, update)
+    first = len(fake_api.sent())
+    await feed(tg, update)
+    assert first == 2 and len(fake_api.sent()) == first
+    db = stack.database()
+    with db.session() as s:
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(ProcessedUpdate)
+                .where(ProcessedUpdate.key == "telegram:777001")
+            )
+            == 1
+        )
+    db.dispose()
+
+
+async def test_non_text_and_groups_get_a_kind_answer(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    await enrol(stack, tg, 5004)
+    fake_api.calls.clear()
+    await feed(
+        tg,
+        message_update(
+            5004,
+            None,
+            sticker={
+                "file_id": "x",
+                "file_unique_id": "y",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            },
+        ),
+    )
+    await feed(tg, message_update(5004, None, location={"latitude": 52.1, "longitude": 5.1}))
+    assert fake_api.texts() == [i18n.t("nl", "telegram.text_only")] * 2
+    fake_api.calls.clear()
+    await feed(tg, message_update(5005, "hallo allemaal", chat_type="group"))
+    assert fake_api.texts() == [i18n.t("nl", "telegram.private_only")]
+    db = stack.database()
+    assert db.tracker_event_count("telegram:5005") == 0
+    db.dispose()
+
+
+async def test_user_markup_is_sent_as_plain_text(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    await enrol(stack, tg, 5006)
+    fake_api.calls.clear()
+    await feed(tg, message_update(5006, "<b>hallo</b> _daar_ *jij*"))
+    assert fake_api.sent() and all("parse_mode" not in m for m in fake_api.sent())
+
+
+async def test_flood_limit_retry_after_is_honoured(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    await enrol(stack, tg, 5007)
+    fake_api.calls.clear()
+    fake_api.fail_next["sendMessage"] = 2
+    started = time.monotonic()
+    await feed(tg, message_update(5007, "hallo"))
+    assert time.monotonic() - started >= 2
+    assert fake_api.texts()[0] == i18n.t("nl", "greet.hello", name="Tele")
+
+
+async def test_reminder_is_delivered_once_in_daytime(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    invite = await enrol(stack, tg, 5008)
+    db = stack.database()
+    monday_noon = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
+    with db.session() as s, s.begin():
+        s.add(
+            Reminder(
+                employee_id=invite["id"],
+                kind="reflection",
+                dedupe_key="t:5008",
+                due_at=monday_noon - dt.timedelta(hours=1),
+            )
+        )
+    fake_api.calls.clear()
+    sunday = dt.datetime(2026, 11, 22, 11, 0, tzinfo=dt.timezone.utc)
+    assert await send_due_reminders(tg, db, now=sunday) == 0
+    night = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    assert await send_due_reminders(tg, db, now=night) == 0
+    assert await send_due_reminders(tg, db, now=monday_noon) == 1
+    assert await send_due_reminders(tg, db, now=monday_noon) == 0
+    assert fake_api.texts() == [i18n.t("nl", "reminder.reflection")]
+    with db.session() as s:
+        assert s.scalar(select(Reminder.sent_at)) is not None
+    db.dispose()
+
+
+async def test_webhook_refuses_requests_without_the_secret(stack: Stack, fake_api: FakeBotApi) -> None:
+    port = 18443
+    settings = dataclasses.replace(
+        load_settings(stack.env),
+        telegram_token="123:TEST",
+        telegram_api_url=fake_api.url,
+        telegram_webhook_url="https://koers.example/telegram",
+        telegram_webhook_port=port,
+    )
+    app = build_application(settings, Database(stack.database_url), RasaClient(stack.rasa, stack.token))
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path="telegram",
+        webhook_url=settings.telegram_webhook_url,
+        secret_token=webhook_secret(settings),
+    )
+    try:
+        assert fake_api.sent("setWebhook")[-1]["secret_token"] == webhook_secret(settings)
+        body = message_update(5009, "hallo")
+        async with httpx.AsyncClient() as client:
+            url = f"http://127.0.0.1:{port}/telegram"
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}) * 25:
+                assert (await client.post(url, json=body, headers=headers)).status_code == 403
+            ok = await client.post(
+                url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": webhook_secret(settings)}
+            )
+            assert ok.status_code == 200
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
