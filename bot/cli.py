@@ -151,7 +151,7 @@ def cmd_nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluates the NLU on a held-out TSV file against a Rasa server."""
     from bot.nlueval import evaluate_file
 
-    result = evaluate_file(args.file, settings, rasa_url=args.rasa_url)
+    result = evaluate_file(args.file, settings, rasa_url=args.rasa_url, with_errors=args.errors)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV")
     p.add_argument("file")
     p.add_argument("--rasa-url", help="a running Rasa server (default: start one)")
+    p.add_argument("--errors", action="store_true", help="also list every misclassified utterance")
     p.set_defaults(func=cmd_nlu_eval)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)

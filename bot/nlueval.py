@@ -84,7 +84,9 @@ def _f1(tp: int, fp: int, fn: int) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def score(examples: list[Example], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+def score(
+    examples: list[Example], predictions: list[dict[str, Any]], with_errors: bool = False
+) -> dict[str, Any]:
     """Computes the per-language scores from gold examples and Rasa parse results."""
     by_lang: dict[str, list[tuple[Example, dict[str, Any]]]] = defaultdict(list)
     for example, prediction in zip(examples, predictions, strict=True):
@@ -134,6 +136,12 @@ def score(examples: list[Example], predictions: list[dict[str, Any]]) -> dict[st
                 {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(10)
             ],
         }
+        if with_errors:
+            report[lang]["errors"] = [
+                {"text": e.text, "gold": e.intent, "predicted": _top_intent(p)}
+                for e, p in pairs
+                if _top_intent(p) != e.intent
+            ]
     return report
 
 
@@ -217,7 +225,9 @@ def rasa_server(settings: Settings, rasa_url: str | None) -> Iterator[str]:
         log.close()
 
 
-def evaluate_file(path: str, settings: Settings, rasa_url: str | None = None) -> dict[str, Any]:
+def evaluate_file(
+    path: str, settings: Settings, rasa_url: str | None = None, with_errors: bool = False
+) -> dict[str, Any]:
     """Parses every example of the file and returns the scores per language."""
     examples = read_examples(Path(path))
     with rasa_server(settings, rasa_url) as url, httpx.Client(timeout=60) as client:
@@ -234,4 +244,4 @@ def evaluate_file(path: str, settings: Settings, rasa_url: str | None = None) ->
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             predictions = list(pool.map(parse, examples))
-    return {"file": str(path), "languages": score(examples, predictions)}
+    return {"file": str(path), "languages": score(examples, predictions, with_errors)}

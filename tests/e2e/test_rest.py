@@ -168,3 +168,23 @@ def test_zz_restart_of_every_process_keeps_the_conversation(stack: Stack) -> Non
     assert stack.tracker(who)["slots"]["pending"] == "delete_my_data"
     assert texts(stack.say(who, "no, keep it")) == [i18n.t("en", "delete.cancelled")]
     assert texts(stack.say(who, "hello"))[0] == i18n.t("en", "greet.hello", name="Lotte")
+
+
+def test_zzz_one_process_dying_stops_the_group_with_a_clear_message(stack: Stack) -> None:
+    import subprocess
+    import time
+
+    assert stack.proc is not None
+    found = subprocess.run(
+        ["pgrep", "-f", f"bot.web.app:create_app.*--port {stack.web_port}"], capture_output=True, text=True
+    )
+    pid = int(found.stdout.split()[0])
+    subprocess.run(["kill", "-9", str(pid)], check=True)
+    assert stack.proc.wait(timeout=60) == 1
+    time.sleep(0.5)
+    output = "".join(stack.output)
+    assert "web stopped unexpectedly" in output and "stopping the others" in output
+    # nothing is left listening on the other ports
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{stack.rasa}/status", timeout=2)
+    stack.start()
