@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from actions import messages as m
 from actions.base import KoersAction, Turn, stop_turn
-from actions.catalogue import Assignment, Field, Invalid, catalogue, mentions_medical, parse, self_assessment
 from actions.questionnaire import Question, start
 from actions.runtime import database
 from bot import i18n
+from bot.catalogue import Assignment, Field, Invalid, catalogue, mentions_medical, parse, self_assessment
 from bot.models import AssignmentProgress, Summary
+from bot.profile import describe, rows
 
 MORE = "more"
 
@@ -30,12 +31,6 @@ def payload(**entities: object) -> str:
     import json
 
     return "/start_assignments" + (json.dumps(entities, separators=(",", ":")) if entities else "")
-
-
-def rows(session: Session, employee_id: int) -> dict[str, AssignmentProgress]:
-    """Returns the employee's assignment progress keyed by assignment."""
-    found = session.scalars(select(AssignmentProgress).where(AssignmentProgress.employee_id == employee_id))
-    return {r.assignment_key: r for r in found}
 
 
 def get_row(session: Session, employee_id: int, key: str) -> AssignmentProgress:
@@ -64,39 +59,6 @@ def get_row(session: Session, employee_id: int, key: str) -> AssignmentProgress:
 def done_count(progress: dict[str, AssignmentProgress]) -> int:
     """Counts the finished assignments."""
     return sum(1 for r in progress.values() if r.status == "done")
-
-
-def show_value(lang: str, f: Field, value: Any) -> str:
-    """Renders a stored answer for reading back."""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return i18n.t(lang, "button.yes") if value else i18n.t(lang, "button.no")
-    if isinstance(value, dict) and "from" in value:
-        end = i18n.t(lang, "assignment.now") if value["to"] == "now" else value["to"]
-        return f"{value['from']} – {end}"
-    return str(value)
-
-
-def describe(lang: str, assignment: Assignment, row: AssignmentProgress) -> list[str]:
-    """Returns readable lines of an assignment's answers (used by employee and coach)."""
-    label = lambda f: i18n.t(lang, f"assignment.{assignment.key}.{f.key}.label")  # noqa: E731
-    if assignment.repeat:
-        lines = []
-        for number, entry in enumerate(row.answers.get("entries", []), start=1):
-            parts = [show_value(lang, f, entry[f.key]) for f in assignment.fields if f.key in entry]
-            lines.append(f"{number}. " + " · ".join(parts))
-        return lines
-    values = row.answers.get("values", {})
-    lines = [
-        f"{label(f)}: {show_value(lang, f, values[f.key])}" for f in assignment.fields if f.key in values
-    ]
-    if assignment.key == "self_assessment" and len(values) == len(assignment.fields):
-        result = self_assessment(values)
-        lines.append(
-            i18n.t(lang, "assignment.self_assessment.score", score=result["score"], max=result["max"])
-        )
-    return lines
 
 
 @dataclass

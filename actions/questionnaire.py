@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from actions import messages as m
 from actions.base import KoersAction, Turn, gate
-from actions.catalogue import Invalid
 from actions.runtime import database
+from bot.catalogue import Invalid
 
 FORM = "questionnaire_form"
 ANSWER_SLOT = "answer"

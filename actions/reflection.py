@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from actions import messages as m
 from actions.base import KoersAction, Turn
-from actions.catalogue import Field, Invalid, catalogue, parse
 from actions.questionnaire import Question, start
 from actions.runtime import database
 from bot import i18n
+from bot.catalogue import Field, Invalid, catalogue, parse
 from bot.enrolment import trajectory_week
 from bot.models import Employee, Reflection, Reminder, utcnow
 from bot.signals import raise_signal

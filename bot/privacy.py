@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot import profile as profiles
 from bot.db import Database
 from bot.enrolment import KoersError, trajectory_week
 from bot.models import (
@@ -71,6 +72,7 @@ def export(session: Session, employee_id: int) -> dict[str, Any]:
             }
             for a in rows(AssignmentProgress, AssignmentProgress.assignment_key)
         ],
+        "self_assessment": profiles.assessment(profiles.rows(session, e.id)),
         "reflections": [
             {
                 "week": r.week_number,

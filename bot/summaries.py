@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from bot import i18n
+from bot.db import Database
 from bot.models import (
     Application,
     AssignmentProgress,
+    ChannelIdentity,
     Coach,
     Employee,
     Reflection,
@@ -88,3 +90,44 @@ def store_summary(session: Session, employee_id: int, key: str, text: str) -> No
                 text=text,
             )
         )
+
+
+def summarise_idle_sessions(db: Database, now: dt.datetime | None = None, idle_minutes: int = 30) -> int:
+    """Writes the summary of every conversation quiet for ``idle_minutes``; returns how many.
+
+    Reads Rasa's tracker table (same database). The key matches the one the
+    session-start action uses, so a session is never summarised twice.
+    """
+    if not inspect(db.engine).has_table("events"):
+        return 0
+    now = now or dt.datetime.now(dt.timezone.utc)
+    written = 0
+    with db.session() as session, session.begin():
+        identities = session.execute(select(ChannelIdentity.sender_id, ChannelIdentity.employee_id)).all()
+        for sender, employee_id in identities:
+            rows = session.execute(
+                text(
+                    "SELECT type_name, timestamp, intent_name FROM events WHERE sender_id = :s AND id > "
+                    "(SELECT COALESCE(MAX(id), 0) FROM events WHERE sender_id = :s "
+                    "AND type_name = 'session_started') ORDER BY id"
+                ),
+                {"s": sender},
+            ).all()
+            users = [r for r in rows if r.type_name == "user" and r.timestamp]
+            if not users or now.timestamp() - float(users[-1].timestamp) < idle_minutes * 60:
+                continue
+            first = float(users[0].timestamp)
+            key = f"session:{sender}:{first}"
+            if session.scalar(select(Summary.id).where(Summary.session_key == key)) is not None:
+                continue
+            start = dt.datetime.fromtimestamp(first, dt.timezone.utc)
+            end = dt.datetime.fromtimestamp(float(users[-1].timestamp), dt.timezone.utc) + dt.timedelta(
+                seconds=5
+            )
+            summary = session_summary(
+                session, employee_id, start, end, [str(u.intent_name or "") for u in users]
+            )
+            if summary:
+                store_summary(session, employee_id, key, summary)
+                written += 1
+    return written

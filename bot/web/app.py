@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from bot import i18n
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.rasa_client import RasaClient
+from bot.summaries import summarise_idle_sessions
 from bot.web import chat, coach
 
 logger = logging.getLogger(__name__)
@@ -72,10 +74,21 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+async def summarise_forever(database: Database, every: float = 300.0) -> None:
+    """Summarises conversations that went quiet, every few minutes, in a worker thread."""
+    while True:
+        try:
+            await asyncio.to_thread(summarise_idle_sessions, database)
+        except Exception:  # one failed round must not stop the loop; it is logged
+            logger.exception("summarising idle sessions failed")
+        await asyncio.sleep(every)
+
+
 def create_app(
     settings: Settings | None = None,
     database: Database | None = None,
     rasa: RasaClient | None = None,
+    background: bool = True,
 ) -> Starlette:
     """Creates the web app; tests pass their own settings, database or Rasa client."""
     settings = settings or load_settings()
@@ -84,7 +97,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(summarise_forever(database)) if background else None
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await rasa.aclose()
 
     app = Starlette(

@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import i18n
 from bot.enrolment import coach_by_email, trajectory_week
 from bot.i18n import N_
 from bot.models import (
@@ -299,24 +298,9 @@ async def employee_page(request: Request) -> Response:
 
 def employee_records(session: Session, employee_id: int, lang: str) -> dict[str, object]:
     """Returns the profile, assessment, reflections and summaries shown to the coach."""
-    from actions.assignments import describe, rows
-    from actions.catalogue import catalogue, self_assessment
+    from bot.profile import assessment, profile, rows
 
-    progress = rows(session, employee_id)
-    profile = []
-    for a in catalogue().assignments:
-        row = progress.get(a.key)
-        profile.append(
-            {
-                "title": i18n.t(lang, f"assignment.{a.key}.title"),
-                "status": row.status if row else "not_started",
-                "lines": describe(lang, a, row) if row else [],
-            }
-        )
-    assessment = None
-    sa = progress.get("self_assessment")
-    if sa is not None and sa.status == "done":
-        assessment = self_assessment(sa.answers.get("values", {}))
+    parts = profile(session, employee_id, lang)
     reflections = list(
         session.scalars(
             select(Reflection)
@@ -330,9 +314,9 @@ def employee_records(session: Session, employee_id: int, lang: str) -> dict[str,
         )
     )
     return {
-        "profile": profile,
-        "done": sum(1 for p in profile if p["status"] == "done"),
-        "assessment": assessment,
+        "profile": parts,
+        "done": sum(1 for p in parts if p["status"] == "done"),
+        "assessment": assessment(rows(session, employee_id)),
         "reflections": reflections,
         "mood_chart": mood_chart([r.mood for r in reflections if r.mood is not None]),
         "summaries": summaries,

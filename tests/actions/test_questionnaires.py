@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from actions.always_on import ActionGreet, ActionStop
 from actions.assignments import ActionStartAssignments
-from actions.catalogue import Field, Invalid, catalogue, parse, self_assessment
 from actions.questionnaire import ActionAskAnswer, ActionQuestionnaireDone, ValidateQuestionnaireForm
 from actions.reflection import ActionStartReflection, next_reminder
 from actions.session import ActionSessionStart
 from bot import i18n
+from bot.catalogue import Field, Invalid, catalogue, parse, self_assessment
 from bot.db import Database
 from bot.enrolment import redeem
 from bot.models import AssignmentProgress, Reflection, Reminder, Signal, Summary
