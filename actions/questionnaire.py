@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -27,6 +27,7 @@ from bot.catalogue import Invalid
 
 FORM = "questionnaire_form"
 ANSWER_SLOT = "answer"
+REQUESTED_SLOT = "requested_slot"
 FLOW_SLOT = "flow"
 DONE = "done"
 
@@ -76,6 +77,21 @@ def start(flow: str) -> list[EventType]:
     return [SlotSet(FLOW_SLOT, flow), SlotSet(ANSWER_SLOT, None), FollowupAction(FORM)]
 
 
+STOP_CONFIDENCE = 0.9
+STOP_MAX_WORDS = 4
+
+
+def wants_to_stop(tracker: Tracker) -> bool:
+    """Tells whether the message is a clear, short request to stop (not an answer)."""
+    intent = tracker.latest_message.get("intent") or {}
+    text = str(tracker.latest_message.get("text") or "")
+    return (
+        intent.get("name") == "stop"
+        and float(intent.get("confidence") or 0) >= STOP_CONFIDENCE
+        and len(text.split()) <= STOP_MAX_WORDS
+    )
+
+
 class ValidateQuestionnaireForm(FormValidationAction):
     """Checks each answer, stores it, and tells the form whether more questions follow."""
 
@@ -89,6 +105,9 @@ class ValidateQuestionnaireForm(FormValidationAction):
         turn, events = gate(dispatcher, tracker)
         if turn is None:
             return events
+        if wants_to_stop(tracker):
+            turn.say("stop.paused", buttons=m.menu(turn.lang))
+            return [*events, ActiveLoop(None), SlotSet(ANSWER_SLOT, None), SlotSet(REQUESTED_SLOT, None)]
         self._turn = turn
         return events + await super().run(dispatcher, tracker, domain)
 

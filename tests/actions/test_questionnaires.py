@@ -339,3 +339,24 @@ async def test_clearing_the_slot_is_not_an_answer(talk: Conversation, db: Databa
     with db.session() as s:
         row = s.scalar(select(AssignmentProgress))
         assert row is not None and row.answers["values"] == {} and row.current_step == "sectors"
+
+
+async def test_a_long_answer_that_sounds_like_stop_is_still_an_answer(
+    talk: Conversation, db: Database
+) -> None:
+    await talk.start("start_reflection")
+    await talk.answer("3")
+    tracker = talk.tracker("ik wil stoppen met piekeren over mijn oude baan", "stop")
+    tracker.latest_message["intent"]["confidence"] = 0.97
+    tracker.slots["answer"] = tracker.latest_message["text"]
+    tracker.events = [{"event": "slot", "name": "answer", "value": tracker.slots["answer"]}]
+    events, texts = await talk.run(ValidateQuestionnaireForm(), tracker)
+    assert ActiveLoop(None) not in events and texts == []
+    short = talk.tracker("stop", "stop")
+    short.latest_message["intent"]["confidence"] = 0.99
+    events, texts = await talk.run(ValidateQuestionnaireForm(), short)
+    assert ActiveLoop(None) in events and texts == [q("stop.paused")]
+    with db.session() as s:
+        reflection = s.scalar(select(Reflection))
+        assert reflection is not None
+        assert "piekeren" in str(reflection.answers) and reflection.current_step != "mood"

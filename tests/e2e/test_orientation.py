@@ -78,6 +78,7 @@ def test_stop_midway_then_resume_after_a_new_session(stack: Stack) -> None:
     resumed = texts(stack.say(who, '/start_assignments{"assignment":"work_history"}'))
     assert resumed == [
         i18n.t("nl", "assignment.resume", title=i18n.t("nl", "assignment.work_history.title")),
+        i18n.t("nl", "assignment.step", n=2, total=4),
         i18n.t("nl", "assignment.work_history.role"),
     ]
     data = export(stack, invite["id"])
