@@ -75,12 +75,19 @@ class Turn:
         return next(self.tracker.get_latest_entity_values(name), None)
 
 
-def explain_unbound(dispatcher: CollectingDispatcher) -> None:
-    """Tells a stranger how to start, in the default language and in English."""
+def stranger_languages(tracker: Tracker) -> list[str]:
+    """Returns the languages to answer a stranger in: the channel's guess, else default and English."""
+    guess = (tracker.latest_message.get("metadata") or {}).get("language")
+    if i18n.is_supported(guess):
+        return [str(guess)]
     default = i18n.resolve(settings().default_language)
-    m.send(dispatcher, default, "enrol.unbound")
-    if default != "en" and i18n.is_supported("en"):
-        m.send(dispatcher, "en", "enrol.unbound")
+    return [default] + (["en"] if default != "en" and i18n.is_supported("en") else [])
+
+
+def explain_unbound(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Tells a stranger how to start, in their language when the channel knows it."""
+    for lang in stranger_languages(tracker):
+        m.send(dispatcher, lang, "enrol.unbound")
 
 
 def stop_turn(extra: list[EventType] | None = None) -> list[EventType]:
@@ -107,16 +114,14 @@ def crisis_response(turn: Turn) -> list[EventType]:
 
 def enrol(dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None) -> list[EventType]:
     """Redeems ``/start CODE`` for this sender and welcomes the employee."""
-    default = i18n.resolve(settings().default_language)
     if not code:
-        explain_unbound(dispatcher)
+        explain_unbound(dispatcher, tracker)
         return stop_turn()
     with database().session() as session, session.begin():
         outcome, binding = enrolment.redeem(session, tracker.sender_id, code)
     if binding is None:
-        m.send(dispatcher, default, REFUSALS[outcome])
-        if default != "en" and i18n.is_supported("en"):
-            m.send(dispatcher, "en", REFUSALS[outcome])
+        for lang in stranger_languages(tracker):
+            m.send(dispatcher, lang, REFUSALS[outcome])
         return stop_turn()
     lang = i18n.resolve(binding.language)
     if outcome is enrolment.Redeemed.ALREADY_BOUND:
@@ -146,7 +151,7 @@ def gate(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Turn | Non
                 update(Employee).where(Employee.id == binding.employee_id).values(last_activity_at=utcnow())
             )
     if binding is None:
-        explain_unbound(dispatcher)
+        explain_unbound(dispatcher, tracker)
         events: list[EventType] = []
         if tracker.active_loop_name:
             events.append(ActiveLoop(None))

@@ -46,13 +46,17 @@ class RasaClient:
         self.token = token
         self._http = httpx.AsyncClient(timeout=timeout)
 
-    async def send(self, sender: str, text: str) -> list[BotMessage]:
-        """Sends one user message and returns the assistant's answers."""
+    async def send(self, sender: str, text: str, language: str | None = None) -> list[BotMessage]:
+        """Sends one user message and returns the assistant's answers.
+
+        ``language`` is the channel's guess (browser or Telegram setting); the
+        assistant uses it only for people who are not enrolled yet.
+        """
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if language:
+            body["metadata"] = {"language": language}
         try:
-            response = await self._http.post(
-                f"{self.base_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text},
-            )
+            response = await self._http.post(f"{self.base_url}/webhooks/rest/webhook", json=body)
             response.raise_for_status()
             payload = response.json()
         except (httpx.HTTPError, ValueError) as exc:

@@ -114,7 +114,7 @@ class Channel:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
         try:
-            answers = await self.rasa.send(sender_for(user.id), text)
+            answers = await self.rasa.send(sender_for(user.id), text, language=self.language_of(update))
             if not answers:
                 # every turn of Koers answers; silence means the action server failed
                 raise RasaUnavailable("no answer")

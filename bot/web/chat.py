@@ -143,7 +143,7 @@ async def message(request: Request) -> Response:
     if not text:
         return _reply(lang, "web.error.empty", error="empty")
     try:
-        answers = await request.app.state.rasa.send(sender_for(sid), text)
+        answers = await request.app.state.rasa.send(sender_for(sid), text, language=lang)
         if not answers:
             # every turn of Koers answers; silence means the action server failed
             raise RasaUnavailable("no answer")

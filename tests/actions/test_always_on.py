@@ -199,3 +199,13 @@ async def test_delete_needs_a_yes_and_then_erases(
     with db.session() as s:
         assert s.get(Employee, people["piet"]) is None
         assert s.scalar(select(func.count()).select_from(Signal)) == 0
+
+
+async def test_a_stranger_is_answered_in_the_channels_language(db: Database) -> None:
+    t = tracker("stranger", "hello")
+    t.latest_message["metadata"] = {"language": "en"}
+    _, texts = await run(ActionGreet(), t)
+    assert texts == [i18n.t("en", "enrol.unbound")]
+    t.latest_message["metadata"] = {"language": "xx"}
+    _, texts = await run(ActionGreet(), t)
+    assert texts == [i18n.t("nl", "enrol.unbound"), i18n.t("en", "enrol.unbound")]
