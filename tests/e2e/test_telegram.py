@@ -211,7 +211,7 @@ async def test_reminder_is_delivered_once_in_daytime(
     assert await send_due_reminders(tg, db, now=monday_noon) == 0
     assert fake_api.texts() == [i18n.t("nl", "reminder.reflection")]
     with db.session() as s:
-        assert s.scalar(select(Reminder.sent_at)) is not None
+        assert s.scalar(select(Reminder.sent_at).where(Reminder.dedupe_key == "t:5008")) is not None
     db.dispose()
 
 
