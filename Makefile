@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # pip's notes about this machine's extra package folders are noise, not news
 PIP_NOISE := grep -v -E '^WARNING: Location|BuildBackendWarning|^ *!!|^ *\*+$$|Please be careful|name as your package|with strategy|^ *$$' || true
 
-.PHONY: help setup run test test-unit test-e2e lint typecheck i18n i18n-extract i18n-update model validate clean chromium
+.PHONY: help setup run test test-unit lint typecheck i18n i18n-extract i18n-update model validate clean chromium bench-nlu
 
 help: ## show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,8 +77,8 @@ run: setup $(MODEL) ## start Rasa, the action server and the web app on 127.0.0.
 	@$(VENV)/bin/koers run
 
 lint: $(APP_STAMP) ## ruff check and format check
-	@$(VENV)/bin/ruff check bot actions tests nlu/koers_rasa
-	@$(VENV)/bin/ruff format --check bot actions tests nlu/koers_rasa
+	@$(VENV)/bin/ruff check bot actions tests bench nlu/koers_rasa
+	@$(VENV)/bin/ruff format --check bot actions tests bench nlu/koers_rasa
 
 typecheck: $(APP_STAMP) ## mypy on bot/ and actions/
 	@$(VENV)/bin/mypy
@@ -100,6 +100,9 @@ test: setup $(MODEL) chromium lint typecheck validate ## everything: lint, types
 	@echo "    all conversation stories passed"
 	@pg_url=$$(scripts/postgres.sh start) && trap 'scripts/postgres.sh stop' EXIT && \
 		KOERS_TEST_POSTGRES_URL=$$pg_url $(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench-nlu: setup $(MODEL) ## held-out NLU quality per language against the goal (writes bench/nlu-results.json)
+	@$(VENV)/bin/python bench/nlu_quality.py
 
 clean: ## remove the environments, the model and local data
 	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .mypy_cache .ruff_cache
