@@ -31,7 +31,8 @@ def main() -> int:
             passed = scores["intent_macro_f1"] >= GOAL_MACRO_F1 and scores["crisis_recall"] == 1.0
             ok &= passed
             print(
-                f"{lang}: macro-F1 {scores['intent_macro_f1']:.4f}  accuracy {scores['intent_accuracy']:.4f}  "
+                f"{lang}: macro-F1 {scores['intent_macro_f1']:.4f}  "
+                f"accuracy {scores['intent_accuracy']:.4f}  "
                 f"entity F1 {scores['entity_f1']:.4f}  crisis recall {scores['crisis_recall']}  "
                 f"{'meets' if passed else 'MISSES'} the goal"
             )
