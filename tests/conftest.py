@@ -17,6 +17,23 @@ from bot.enrolment import add_coach, add_employee
 
 POSTGRES_URL = os.environ.get("KOERS_TEST_POSTGRES_URL")
 PASSWORD = "correct horse battery"
+# the sections CONTRACT.md promises in `koers employee export`
+EXPORT_KEYS = frozenset(
+    {"profile", "assignments", "reflections", "cv", "applications", "summaries", "signals", "audit"}
+)
+
+
+def create_rasa_events_table(db: Database) -> None:
+    """Creates Rasa's tracker table as its SQL tracker store does (for tests without Rasa)."""
+    key = "SERIAL PRIMARY KEY" if db.engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS events (id {key}, sender_id VARCHAR(255) NOT NULL, "
+                "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                "action_name VARCHAR(255), data TEXT)"
+            )
+        )
 
 
 def _reset_postgres(url: str) -> None:

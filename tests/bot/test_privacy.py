@@ -19,17 +19,7 @@ from bot.models import (
 )
 from bot.privacy import export, forget
 from bot.signals import raise_signal
-
-EXPORT_KEYS = {
-    "profile",
-    "assignments",
-    "reflections",
-    "cv",
-    "applications",
-    "summaries",
-    "signals",
-    "audit",
-}
+from tests.conftest import EXPORT_KEYS, create_rasa_events_table
 
 
 def _fill(db: Database, employee_id: int) -> None:
@@ -96,16 +86,8 @@ def test_forget_erases_records_and_conversations(db: Database, people: dict[str,
     _fill(db, piet)
     with db.session() as s, s.begin():
         redeem(s, "web:jane", str(people["jane_code"]))
-    # Rasa's own events table, as its SQL tracker store creates it
-    key = "SERIAL PRIMARY KEY" if db.engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    create_rasa_events_table(db)
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                f"CREATE TABLE events (id {key}, sender_id VARCHAR(255) NOT NULL, "
-                "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-                "action_name VARCHAR(255), data TEXT)"
-            )
-        )
         for sender in ("web:piet", "web:piet", "web:jane"):
             conn.execute(text("INSERT INTO events (sender_id, type_name) VALUES (:s, 'user')"), {"s": sender})
     assert forget(db, piet) == 2

@@ -12,18 +12,12 @@ from bot.db import Database
 from bot.enrolment import redeem
 from bot.models import AssignmentProgress, Coach, Summary
 from bot.summaries import summarise_idle_sessions
+from tests.conftest import create_rasa_events_table
 
 
 def rasa_events(db: Database, sender: str, stamps: list[float]) -> None:
-    key = "SERIAL PRIMARY KEY" if db.engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    create_rasa_events_table(db)
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                f"CREATE TABLE IF NOT EXISTS events (id {key}, sender_id VARCHAR(255) NOT NULL, "
-                "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-                "action_name VARCHAR(255), data TEXT)"
-            )
-        )
         conn.execute(
             text("INSERT INTO events (sender_id, type_name, timestamp) VALUES (:s, 'session_started', :t)"),
             {"s": sender, "t": stamps[0] - 1},
