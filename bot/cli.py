@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import select
@@ -147,6 +148,35 @@ def cmd_employee_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Writes the employer's monthly progress report (activities only) as HTML or PDF."""
+    from bot.report import build, render_html, render_pdf
+
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        data = build(session, args.id, args.month)
+        session.add(
+            AuditEntry(
+                employee_id=args.id,
+                coach_id=None,
+                actor="operator (cli)",
+                action="report",
+                target=f"employer report {args.month}",
+            )
+        )
+    html = render_html(data, args.language)
+    out = Path(args.out)
+    try:
+        if args.format == "pdf":
+            out.write_bytes(render_pdf(html))
+        else:
+            out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise KoersError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"report written to {out}")
+    return 0
+
+
 def cmd_nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluates the NLU on a held-out TSV file against a Rasa server."""
     from bot.nlueval import evaluate_file
@@ -222,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=_employee_id)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_employee_forget)
+
+    p = sub.add_parser("report", help="the employer's monthly progress report (no health data)")
+    p.add_argument("id", type=_employee_id)
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--format", choices=["html", "pdf"], default="html")
+    p.add_argument("--out", required=True)
+    p.add_argument("--language", default="nl", help="language of the report (default nl)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV")
     p.add_argument("file")
