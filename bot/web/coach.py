@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.enrolment import coach_by_email, trajectory_week
@@ -291,6 +291,7 @@ async def employee_page(request: Request) -> Response:
             "week": trajectory_week(employee.first_sick_day),
             "signals": signals,
             "channels": [i.channel for i in employee.identities],
+            "this_month": utcnow().strftime("%Y-%m"),
             **employee_records(session, employee.id, coach.language),
         }
     return render(request, "coach_employee.html", coach.language, coach=coach, **context)
@@ -339,6 +340,39 @@ def mood_chart(moods: list[int]) -> str:
     )
 
 
+async def employee_report(request: Request) -> Response:
+    """Downloads the employer's monthly report of one of this coach's employees (audited)."""
+    from bot.enrolment import KoersError
+    from bot.report import build, render_html, render_pdf
+
+    try:
+        employee_id = int(request.path_params["employee_id"])
+    except ValueError:
+        return Response("Not found", status_code=404)
+    month = request.query_params.get("month") or utcnow().strftime("%Y-%m")
+    fmt = "pdf" if request.query_params.get("format") == "pdf" else "html"
+    with request.app.state.db.session() as session, session.begin():
+        coach = current_coach(request, session)
+        if coach is None:
+            return RedirectResponse("/coach/login", status_code=303)
+        employee = session.get(Employee, employee_id)
+        if employee is None or employee.coach_id != coach.coach_id:
+            return Response("Not found", status_code=404)
+        try:
+            data = build(session, employee_id, month)
+        except KoersError as exc:
+            return Response(str(exc), status_code=400)
+        audit(session, coach, employee_id, "download", f"employer report {month} ({fmt})")
+    html = render_html(data, "nl")
+    if fmt == "pdf":
+        return Response(
+            render_pdf(html),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="rapportage-{employee_id}-{month}.pdf"'},
+        )
+    return HTMLResponse(html)
+
+
 def routes() -> list[Route]:
     """Returns the coach dashboard's routes."""
     return [
@@ -347,4 +381,5 @@ def routes() -> list[Route]:
         Route("/coach/logout", logout, methods=["POST"]),
         Route("/coach/", caseload),
         Route("/coach/employees/{employee_id}", employee_page),
+        Route("/coach/employees/{employee_id}/report", employee_report),
     ]

@@ -104,3 +104,20 @@ def test_idle_session_expires(client: TestClient, db: Database) -> None:
             update(CoachSession).values(last_seen_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2))
         )
     assert client.get("/coach/").status_code == 303
+
+
+def test_report_download_is_own_employees_only_and_audited(
+    client: TestClient, db: Database, people: dict[str, object]
+) -> None:
+    login(client, "anna@koers.test")
+    assert (
+        client.get(f"/coach/employees/{people['other']}/report?month=2026-10&format=pdf").status_code == 404
+    )
+    pdf = client.get(f"/coach/employees/{people['piet']}/report?month=2026-10&format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    html = client.get(f"/coach/employees/{people['piet']}/report?month=2026-10")
+    assert "Piet Jansen" in html.text
+    assert client.get(f"/coach/employees/{people['piet']}/report?month=oktober").status_code == 400
+    with db.session() as s:
+        actions = s.scalars(select(AuditEntry.target).where(AuditEntry.employee_id == people["piet"])).all()
+    assert actions == ["employer report 2026-10 (pdf)", "employer report 2026-10 (html)"]
