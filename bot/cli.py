@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.config import Settings, load_settings
 from bot.db import Database
@@ -48,6 +49,15 @@ def _database(settings: Settings) -> Database:
     db = Database(settings.database_url)
     db.upgrade()
     return db
+
+
+def _audit(session: Session, employee_id: int, action: str, target: str) -> None:
+    """Records that an operator read an employee's data from the command line."""
+    session.add(
+        AuditEntry(
+            employee_id=employee_id, coach_id=None, actor="operator (cli)", action=action, target=target
+        )
+    )
 
 
 def cmd_coach_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -123,15 +133,7 @@ def cmd_employee_export(args: argparse.Namespace, settings: Settings) -> int:
     db = _database(settings)
     with db.session() as session, session.begin():
         data = export(session, args.id)
-        session.add(
-            AuditEntry(
-                employee_id=args.id,
-                coach_id=None,
-                actor="operator (cli)",
-                action="export",
-                target="full export",
-            )
-        )
+        _audit(session, args.id, "export", "full export")
     _print(data, True, "")
     return 0
 
@@ -155,15 +157,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     db = _database(settings)
     with db.session() as session, session.begin():
         data = build(session, args.id, args.month)
-        session.add(
-            AuditEntry(
-                employee_id=args.id,
-                coach_id=None,
-                actor="operator (cli)",
-                action="report",
-                target=f"employer report {args.month}",
-            )
-        )
+        _audit(session, args.id, "report", f"employer report {args.month}")
     html = render_html(data, args.language)
     out = Path(args.out)
     try:

@@ -46,7 +46,7 @@ def make_templates() -> Environment:
     )
 
 
-def render(request: Request, template: str, lang: str, status: int = 200, **context: Any) -> Response:
+def render(request: Request, template: str, lang: str, *, status: int = 200, **context: Any) -> Response:
     """Renders a page in ``lang`` with the security headers."""
     env: Environment = request.app.state.templates
     language = i18n.languages().get(lang) or i18n.languages()[i18n.resolve(lang)]

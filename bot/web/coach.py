@@ -108,6 +108,24 @@ def audit(session: Session, coach: CoachContext, employee_id: int, action: str, 
     )
 
 
+def own_employee(request: Request, session: Session) -> tuple[CoachContext, Employee] | Response:
+    """Returns the logged-in coach and the employee in the path, or the response refusing it.
+
+    Someone else's employee and a missing one look the same: 404.
+    """
+    try:
+        employee_id = int(request.path_params["employee_id"])
+    except ValueError:
+        return Response("Not found", status_code=404)
+    coach = current_coach(request, session)
+    if coach is None:
+        return RedirectResponse("/coach/login", status_code=303)
+    employee = session.get(Employee, employee_id)
+    if employee is None or employee.coach_id != coach.coach_id:
+        return Response("Not found", status_code=404)
+    return coach, employee
+
+
 def _prelogin_token(request: Request) -> tuple[str, str]:
     """Returns (token, signed cookie value) for the login form's CSRF check."""
     signer = Signer(request.app.state.settings.secret_key, salt="koers.csrf")
@@ -267,17 +285,11 @@ async def employee_page(request: Request) -> Response:
     """Shows one employee of this coach; anyone else's is a plain 404."""
     from bot.web.app import render
 
-    try:
-        employee_id = int(request.path_params["employee_id"])
-    except ValueError:
-        return Response("Not found", status_code=404)
     with request.app.state.db.session() as session, session.begin():
-        coach = current_coach(request, session)
-        if coach is None:
-            return RedirectResponse("/coach/login", status_code=303)
-        employee = session.get(Employee, employee_id)
-        if employee is None or employee.coach_id != coach.coach_id:
-            return Response("Not found", status_code=404)
+        found = own_employee(request, session)
+        if isinstance(found, Response):
+            return found
+        coach, employee = found
         audit(session, coach, employee.id, "view", "employee page")
         signals = list(
             session.scalars(
@@ -345,19 +357,14 @@ async def employee_report(request: Request) -> Response:
     from bot.enrolment import KoersError
     from bot.report import build, render_html, render_pdf
 
-    try:
-        employee_id = int(request.path_params["employee_id"])
-    except ValueError:
-        return Response("Not found", status_code=404)
     month = request.query_params.get("month") or utcnow().strftime("%Y-%m")
     fmt = "pdf" if request.query_params.get("format") == "pdf" else "html"
     with request.app.state.db.session() as session, session.begin():
-        coach = current_coach(request, session)
-        if coach is None:
-            return RedirectResponse("/coach/login", status_code=303)
-        employee = session.get(Employee, employee_id)
-        if employee is None or employee.coach_id != coach.coach_id:
-            return Response("Not found", status_code=404)
+        found = own_employee(request, session)
+        if isinstance(found, Response):
+            return found
+        coach, employee = found
+        employee_id = employee.id
         try:
             data = build(session, employee_id, month)
         except KoersError as exc:
