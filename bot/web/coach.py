@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, select, update
@@ -298,7 +299,7 @@ async def employee_page(request: Request) -> Response:
                 .order_by(Signal.resolved_at.is_not(None), Signal.urgency.desc(), Signal.id.desc())
             )
         )
-        context = {
+        context: dict[str, Any] = {
             "employee": employee,
             "week": trajectory_week(employee.first_sick_day),
             "signals": signals,
