@@ -132,27 +132,41 @@ def test_two_low_mood_reflections_raise_a_signal(stack: Stack) -> None:
     assert len(data["summaries"]) >= 2
 
 
-def test_all_six_assignments_build_the_persoonsprofiel(stack: Stack) -> None:
-    who, invite = enrolled(stack, "Femke Dekker", "nl")
-    script = {
+SCRIPTS = {
+    "nl": {
         "work_history": ["PostNL", "planner", "2015-2023", "routes plannen", "nee"],
         "education": ["MBO logistiek", "ROC Utrecht", "ja", "2010", "nee"],
         "capacities": ["plannen en klantcontact", "niet lang staan of zwaar tillen", "24"],
         "wishes": ["zorg, logistiek", "administratief", "24", "30", "een rustige werkplek"],
         "strengths": ["mensen helpen", "nauwkeurig, behulpzaam"],
         "self_assessment": ["4", "4", "5", "3", "4", "4", "3"],
-    }
+    },
+    "en": {
+        "work_history": ["PostNL", "planner", "2015-2023", "planning routes", "no"],
+        "education": ["vocational degree in logistics", "ROC Utrecht", "yes", "2010", "no"],
+        "capacities": ["planning and customer contact", "no standing for long or heavy lifting", "24"],
+        "wishes": ["care, logistics", "administrative", "24", "30", "a quiet workplace"],
+        "strengths": ["helping people", "precise, helpful"],
+        "self_assessment": ["4", "4", "5", "3", "4", "4", "3"],
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_all_six_assignments_build_the_persoonsprofiel(stack: Stack, lang: str) -> None:
+    who, invite = enrolled(stack, f"Femke Dekker {lang}", lang)
+    script = SCRIPTS[lang]
     for done, (key, answers) in enumerate(script.items(), start=1):
         stack.say(who, "/start_assignments" + json.dumps({"assignment": key}))
         for answer in answers[:-1]:
             stack.say(who, answer)
         closing = texts(stack.say(who, answers[-1]))
-        assert closing[0] == i18n.t("nl", "assignment.done", title=i18n.t("nl", f"assignment.{key}.title")), (
+        assert closing[0] == i18n.t(lang, "assignment.done", title=i18n.t(lang, f"assignment.{key}.title")), (
             key
         )
-        assert closing[-1] == i18n.t("nl", "assignment.progress", done=done, total=6)
+        assert closing[-1] == i18n.t(lang, "assignment.progress", done=done, total=6)
     profile = texts(stack.say(who, '/start_assignments{"assignment":"profile"}'))
-    assert profile[0] == i18n.t("nl", "profile.header", done=6, total=6)
+    assert profile[0] == i18n.t(lang, "profile.header", done=6, total=6)
     assert "PostNL · planner · 2015 – 2023" in profile[1]
     data = export(stack, invite["id"])
     assert sorted(a["status"] for a in data["assignments"]) == ["done"] * 6
