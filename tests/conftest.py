@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from actions import runtime
+from bot import ROOT
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.enrolment import add_coach, add_employee
@@ -34,6 +37,26 @@ def create_rasa_events_table(db: Database) -> None:
                 "action_name VARCHAR(255), data TEXT)"
             )
         )
+
+
+def koers(
+    var_dir: Path, *args: str, stdin: str = "", database_url: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Runs the real `koers` command line in a fresh process (SQLite in ``var_dir`` by default)."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "KOERS_VAR_DIR": str(var_dir),
+        "KOERS_DATABASE_URL": database_url or f"sqlite:///{var_dir / 'koers.db'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 def _reset_postgres(url: str) -> None:

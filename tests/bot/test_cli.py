@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from bot import ROOT
-from tests.conftest import EXPORT_KEYS
-
-
-def koers(env_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """Runs the real command line in a fresh process."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "KOERS_VAR_DIR": str(env_dir),
-        "KOERS_DATABASE_URL": f"sqlite:///{env_dir / 'koers.db'}",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+from tests.conftest import EXPORT_KEYS, koers
 
 
 @pytest.fixture

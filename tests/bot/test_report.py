@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pypdf
 import pytest
 
-from bot import ROOT, i18n
+from bot import i18n
+from bot.config import Settings
 from bot.db import Database
 from bot.enrolment import KoersError
 from bot.models import Application, AssignmentProgress, Reflection, Summary, WeekNote
 from bot.report import build, month_bounds, render_html, render_pdf
+from tests.conftest import koers
 
 CANARIES = ("KANARIE-REFLECTIE-7731", "KANARIE-BEPERKING-4410", "KANARIE-VERSLAG-9902")
 
@@ -93,51 +93,31 @@ def test_pdf_text_has_activities_and_no_canaries(db: Database, filled: int) -> N
         assert canary not in text
 
 
-def test_cli_writes_html_and_pdf(tmp_path: Path, settings: object, filled: int) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "KOERS_VAR_DIR": str(tmp_path / "var"),
-        "KOERS_DATABASE_URL": settings.database_url,
-    }  # type: ignore[attr-defined]
+def test_cli_writes_html_and_pdf(tmp_path: Path, settings: Settings, filled: int) -> None:
     for fmt in ("html", "pdf"):
         out = tmp_path / f"r.{fmt}"
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "report",
-                str(filled),
-                "--month",
-                "2026-10",
-                "--format",
-                fmt,
-                "--out",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        assert out.stat().st_size > 500
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
+        done = koers(
+            tmp_path / "var",
             "report",
             str(filled),
             "--month",
-            "oktober",
+            "2026-10",
+            "--format",
+            fmt,
             "--out",
-            str(tmp_path / "x"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
+            str(out),
+            database_url=settings.database_url,
+        )
+        assert done.returncode == 0, done.stderr
+        assert out.stat().st_size > 500
+    bad = koers(
+        tmp_path / "var",
+        "report",
+        str(filled),
+        "--month",
+        "oktober",
+        "--out",
+        str(tmp_path / "x"),
+        database_url=settings.database_url,
     )
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "not a month" in bad.stderr
