@@ -189,6 +189,11 @@ class ActionChangeLanguage(KoersAction):
         return "action_change_language"
 
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
+        from actions.questionnaire import answer_instead
+
+        claimed = answer_instead(turn)
+        if claimed is not None:
+            return claimed
         return set_language(turn, turn.entity("language"))
 
 

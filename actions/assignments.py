@@ -140,6 +140,10 @@ class AssignmentFlow:
             row.current_step = None if answers.pop("edit_only", False) or not following else following[0]
         row.answers = answers  # a new dict, so the JSON column is written
 
+    def claims(self, session: Session, turn: Turn) -> bool:
+        """Lets every other intent interrupt this flow."""
+        return False
+
     def finish(self, session: Session, turn: Turn) -> None:
         """Marks the assignment done, reads the answers back and offers what is next."""
         row = get_row(session, turn.employee_id, self.assignment.key)

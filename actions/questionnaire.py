@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions import messages as m
-from actions.base import KoersAction, Turn, gate
+from actions.base import KoersAction, Turn, gate, stop_turn
 from actions.runtime import database
 from bot.catalogue import Invalid
 
@@ -54,10 +54,21 @@ class Flow(Protocol):
     def finish(self, session: Session, turn: Turn) -> None:
         """Closes the flow: the closing message, the summary, signals, reminders."""
 
+    def claims(self, session: Session, turn: Turn) -> bool:
+        """Tells whether a message the NLU gave another intent is really the answer now.
+
+        ("Dutch native, English fluent" looks like ``change_language`` but answers
+        the CV's question about languages.)
+        """
+
 
 def flow_for(name: str | None, employee_id: int) -> Flow | None:
     """Returns the flow object a ``flow`` slot value names."""
+    from actions.applications import FLOW as APPLICATION
+    from actions.applications import ApplicationFlow
     from actions.assignments import AssignmentFlow
+    from actions.cv import FLOW as CV
+    from actions.cv import CvFlow
     from actions.reflection import ReflectionFlow
 
     if not name:
@@ -67,6 +78,10 @@ def flow_for(name: str | None, employee_id: int) -> Flow | None:
         return AssignmentFlow.for_key(arg)
     if kind == "reflection":
         return ReflectionFlow()
+    if kind == APPLICATION:
+        return ApplicationFlow()
+    if kind == CV:
+        return CvFlow()
     return None
 
 
@@ -75,6 +90,40 @@ def start(flow: str) -> list[EventType]:
     from rasa_sdk.events import FollowupAction
 
     return [SlotSet(FLOW_SLOT, flow), SlotSet(ANSWER_SLOT, None), FollowupAction(FORM)]
+
+
+def answer_instead(turn: Turn) -> list[EventType] | None:
+    """Takes an interrupting message as the running flow's answer when the flow claims it.
+
+    Returns None when the flow does not claim it (the interruption goes on as
+    usual). Otherwise the answer is stored (or refused with its reason); the
+    rule's next step, the form, then asks the next question. When that was the
+    last question, the flow is closed here and the turn ends.
+    """
+    if turn.tracker.active_loop_name != FORM:
+        return None
+    flow = flow_for(turn.tracker.get_slot(FLOW_SLOT), turn.employee_id)
+    if flow is None:
+        return None
+    with database().session() as session, session.begin():
+        if not flow.claims(session, turn):
+            return None
+        try:
+            flow.answer(session, turn, turn.text)
+        except Invalid as bad:
+            turn.dispatcher.utter_message(text=m.text(turn.lang, bad.key, **bad.params))
+            return []
+        if flow.question(session, turn) is not None:
+            return []
+        flow.finish(session, turn)
+    return stop_turn(
+        [
+            ActiveLoop(None),
+            SlotSet(FLOW_SLOT, None),
+            SlotSet(ANSWER_SLOT, None),
+            SlotSet(REQUESTED_SLOT, None),
+        ]
+    )
 
 
 STOP_CONFIDENCE = 0.9

@@ -126,6 +126,10 @@ class ReflectionFlow:
         reflection.current_step = steps[index + 1] if index + 1 < len(steps) else None
         reflection.answers = answers
 
+    def claims(self, session: Session, turn: Turn) -> bool:
+        """Lets every other intent interrupt this flow."""
+        return False
+
     def finish(self, session: Session, turn: Turn) -> None:
         """Closes the reflection: reflects the step back, checks mood, plans a reminder."""
         reflection = open_reflection(session, turn.employee_id)

@@ -171,6 +171,32 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_applications(args: argparse.Namespace, settings: Settings) -> int:
+    """Writes every application with its status history as CSV or PDF (evidence for UWV)."""
+    from bot.applications import export_csv, export_pdf
+
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        if session.get(Employee, args.id) is None:
+            raise KoersError(f"unknown employee: {args.id}")
+        if args.format == "csv":
+            data: bytes = export_csv(session, args.id, args.language).encode("utf-8-sig")
+        else:
+            data = export_pdf(session, args.id, args.language)
+        _audit(session, args.id, "export", f"applications {args.format}")
+    if args.out in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    out = Path(args.out)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise KoersError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"applications written to {out}")
+    return 0
+
+
 def cmd_nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluates the NLU on a held-out TSV file against a Rasa server."""
     from bot.nlueval import evaluate_file
@@ -255,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default="nl", help="language of the report (default nl)")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("applications", help="every application with its history, as CSV or PDF (evidence)")
+    p.add_argument("id", type=_employee_id)
+    p.add_argument("--format", choices=("csv", "pdf"), default="csv")
+    p.add_argument("--out", help="file to write (default: stdout)")
+    p.add_argument("--language", default="nl", help="language of the labels (default nl)")
+    p.set_defaults(func=cmd_applications)
     p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV")
     p.add_argument("file")
     p.add_argument("--rasa-url", help="a running Rasa server (default: start one)")

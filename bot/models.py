@@ -196,6 +196,24 @@ class ApplicationStatusChange(Base):
     application: Mapped[Application] = relationship(back_populates="history")
 
 
+class ApplicationDraft(Base):
+    """An application being logged, kept until the employee saves or discards it.
+
+    One per employee. Its ``token`` becomes the saved application's idempotency
+    key, so saving the same draft twice (a redelivered "yes", a retry after a
+    timeout, a restart between confirming and saving) can only create one row.
+    """
+
+    __tablename__ = "application_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), unique=True)
+    token: Mapped[str] = mapped_column(String(64))
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    step: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 class WeekNote(Base):
     """Why an employee applied less than the target in one ISO week."""
 

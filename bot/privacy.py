@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.enrolment import KoersError, trajectory_week
 from bot.models import (
     Application,
+    ApplicationDraft,
     ApplicationStatusChange,
     AssignmentProgress,
     AuditEntry,
@@ -106,6 +107,13 @@ def export(session: Session, employee_id: int) -> dict[str, Any]:
             }
             for a in rows(Application, Application.applied_on)
         ],
+        "application_draft": next(
+            (
+                {"values": d.values, "step": d.step, "updated_at": _iso(d.updated_at)}
+                for d in rows(ApplicationDraft, ApplicationDraft.id)
+            ),
+            None,
+        ),
         "week_notes": [
             {"iso_year": w.iso_year, "iso_week": w.iso_week, "reason": w.reason}
             for w in rows(WeekNote, WeekNote.id)
@@ -153,6 +161,7 @@ def forget(db: Database, employee_id: int) -> int:
             AssignmentProgress,
             Reflection,
             CurriculumVitae,
+            ApplicationDraft,
             Application,
             WeekNote,
             Summary,

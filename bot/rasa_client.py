@@ -23,10 +23,16 @@ class BotMessage:
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
     attachment: str | None = None
+    filename: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Returns the JSON form the web chat uses."""
-        return {"text": self.text, "buttons": self.buttons, "attachment": self.attachment}
+        return {
+            "text": self.text,
+            "buttons": self.buttons,
+            "attachment": self.attachment,
+            "filename": self.filename,
+        }
 
 
 def _message(raw: dict[str, Any]) -> BotMessage:
@@ -34,8 +40,15 @@ def _message(raw: dict[str, Any]) -> BotMessage:
         {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
         for b in raw.get("buttons") or []
     ]
-    attachment = (raw.get("custom") or {}).get("attachment") if raw.get("custom") else None
-    return BotMessage(text=str(raw.get("text") or ""), buttons=buttons, attachment=attachment)
+    found = raw.get("custom")
+    custom: dict[str, Any] = found if isinstance(found, dict) else {}
+    attachment, filename = custom.get("attachment"), custom.get("filename")
+    return BotMessage(
+        text=str(raw.get("text") or ""),
+        buttons=buttons,
+        attachment=str(attachment) if attachment else None,
+        filename=str(filename) if filename else None,
+    )
 
 
 class RasaClient:

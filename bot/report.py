@@ -10,6 +10,7 @@ text are never read here. Dutch by default; PDF via WeasyPrint.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -44,6 +45,14 @@ REASONS = {
     code: N_(f"report.reason.{code}")
     for code in ("training", "illness", "no_vacancies", "appointments", "other")
 }
+# the employer reads no health data: a health setback shows as personal circumstances
+EMPLOYER_REASONS = {**REASONS, "illness": N_("report.reason.personal")}
+
+
+@functools.cache
+def environment() -> Environment:
+    """Returns the jinja2 environment of the printable documents (autoescaped)."""
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -115,22 +124,25 @@ def build(session: Session, employee_id: int, month: str) -> dict[str, Any]:
 
 def render_html(data: dict[str, Any], lang: str = "nl") -> str:
     """Renders the report as a standalone HTML page."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     language = i18n.languages()[i18n.resolve(lang)]
 
     def label(table: dict[str, str], code: str | None) -> str:
         return i18n.t(lang, table[code]) if code in table else (code or "–")
 
-    return env.get_template("report.html").render(
-        r=data,
-        lang=language.code,
-        dir=language.direction,
-        _=lambda key, **params: i18n.t(lang, key, **params),
-        date=lambda value: i18n.format_date(lang, value, "medium"),
-        status=lambda code: label(STATUSES, code),
-        channel=lambda code: label(CHANNELS, code),
-        reason=lambda code: label(REASONS, code),
-        title=lambda key: i18n.t(lang, f"assignment.{key}.title"),
+    return (
+        environment()
+        .get_template("report.html")
+        .render(
+            r=data,
+            lang=language.code,
+            dir=language.direction,
+            _=lambda key, **params: i18n.t(lang, key, **params),
+            date=lambda value: i18n.format_date(lang, value, "medium"),
+            status=lambda code: label(STATUSES, code),
+            channel=lambda code: label(CHANNELS, code),
+            reason=lambda code: label(EMPLOYER_REASONS, code),
+            title=lambda key: i18n.t(lang, f"assignment.{key}.title"),
+        )
     )
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType, MessageLimit
 from telegram.ext import (
     AIORateLimiter,
@@ -34,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import enrolment, i18n
+from bot import cv, enrolment, i18n
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.i18n import N_
@@ -142,7 +142,27 @@ class Channel:
         if not parts and keyboard is not None:
             await context.bot.send_message(chat_id, "…", reply_markup=keyboard)
         if answer.attachment:
-            await context.bot.send_document(chat_id, answer.attachment)
+            await self.send_file(context, chat_id, answer)
+
+    async def send_file(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, answer: BotMessage) -> None:
+        """Sends a file as a Telegram document; Koers' own CV links are rendered here and uploaded."""
+        link = str(answer.attachment)
+        if not link.startswith("/cv/"):
+            await context.bot.send_document(chat_id, link)
+            return
+        found = cv.read_token(self.settings.secret_key, link.removeprefix("/cv/"))
+        rendered = await asyncio.to_thread(self.render_cv, found) if found is not None else None
+        if rendered is None:
+            logger.warning("a CV link in a telegram answer could not be rendered")
+            return
+        content, name = rendered
+        await context.bot.send_document(chat_id, InputFile(content, filename=name))
+
+    def render_cv(self, found: cv.Download) -> tuple[bytes, str] | None:
+        """Renders the CV a download token names."""
+        with self.db.session() as session:
+            row = cv.get_cv(session, found.employee_id)
+            return cv.render(session, row, found.fmt) if row is not None else None
 
 
 def channel_of(context: ContextTypes.DEFAULT_TYPE) -> Channel:

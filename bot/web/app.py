@@ -21,7 +21,7 @@ from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.rasa_client import RasaClient
 from bot.summaries import summarise_idle_sessions
-from bot.web import chat, coach
+from bot.web import chat, coach, documents
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -111,6 +111,7 @@ def create_app(
             Route("/healthz", health),
             *chat.routes(),
             *coach.routes(),
+            *documents.routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         lifespan=lifespan,

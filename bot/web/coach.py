@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot import i18n
 from bot.enrolment import coach_by_email, trajectory_week
 from bot.i18n import N_
 from bot.models import (
@@ -312,7 +313,10 @@ async def employee_page(request: Request) -> Response:
 
 def employee_records(session: Session, employee_id: int, lang: str) -> dict[str, object]:
     """Returns the profile, assessment, reflections and summaries shown to the coach."""
+    from bot import applications as apps
+    from bot.cv import get_cv
     from bot.profile import assessment, profile, rows
+    from bot.report import CHANNELS, STATUSES
 
     parts = profile(session, employee_id, lang)
     reflections = list(
@@ -327,7 +331,27 @@ def employee_records(session: Session, employee_id: int, lang: str) -> dict[str,
             select(Summary).where(Summary.employee_id == employee_id).order_by(Summary.id.desc()).limit(50)
         )
     )
+    employee = session.get(Employee, employee_id)
+    assert employee is not None
+    week = apps.week_progress(session, employee, apps.today())
+    applications = [
+        {
+            "applied_on": i18n.format_date(lang, a.applied_on, "medium"),
+            "employer": a.employer,
+            "job_title": a.job_title,
+            "channel": apps.label(CHANNELS, lang, a.channel),
+            "status": apps.label(STATUSES, lang, a.status),
+            "history": apps.history_text(a, lang),
+        }
+        for a in reversed(apps.rows_for(session, employee_id))
+    ]
     return {
+        "applications": applications[:100],
+        "applications_total": len(applications),
+        "week_count": week.count,
+        "agencies": week.agencies,
+        "agencies_expected": apps.AGENCIES_EXPECTED,
+        "has_cv": get_cv(session, employee_id) is not None,
         "profile": parts,
         "done": sum(1 for p in parts if p["status"] == "done"),
         "assessment": assessment(rows(session, employee_id)),

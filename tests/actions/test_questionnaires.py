@@ -3,103 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import select
 
 from actions.always_on import ActionGreet, ActionStop
-from actions.assignments import ActionStartAssignments
-from actions.questionnaire import ActionAskAnswer, ActionQuestionnaireDone, ValidateQuestionnaireForm
-from actions.reflection import ActionStartReflection, next_reminder
+from actions.questionnaire import ValidateQuestionnaireForm
+from actions.reflection import next_reminder
 from actions.session import ActionSessionStart
 from bot import i18n
 from bot.catalogue import Field, Invalid, catalogue, parse, self_assessment
 from bot.db import Database
-from bot.enrolment import redeem
 from bot.models import AssignmentProgress, Reflection, Reminder, Signal, Summary
 from bot.privacy import export
-
-SENDER = "rest:piet"
-
-
-class Conversation:
-    """Drives the actions the way Rasa would for one employee, keeping slots between turns."""
-
-    def __init__(self) -> None:
-        self.slots: dict[str, Any] = {}
-        self.active_loop: str | None = None
-        self.counter = 0
-
-    def tracker(
-        self, text: str, intent: str = "nlu_fallback", entities: dict[str, str] | None = None
-    ) -> Tracker:
-        self.counter += 1
-        return Tracker(
-            sender_id=SENDER,
-            slots=dict(self.slots),
-            latest_message={
-                "text": text,
-                "intent": {"name": intent},
-                "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
-                "message_id": f"m{self.counter}",
-            },
-            events=[],
-            paused=False,
-            followup_action=None,
-            active_loop={"name": self.active_loop} if self.active_loop else {},
-            latest_action_name="action_listen",
-        )
-
-    async def run(self, action: Any, tracker: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
-        dispatcher = CollectingDispatcher()
-        events = await action.run(
-            dispatcher, tracker, {"forms": {"questionnaire_form": {"required_slots": ["answer"]}}}
-        )
-        for event in events:
-            if event.get("event") == "slot":
-                self.slots[event["name"]] = event["value"]
-            if event.get("event") == "active_loop":
-                self.active_loop = event["name"]
-            if event == FollowupAction("questionnaire_form"):
-                self.active_loop = "questionnaire_form"
-        return events, [m["text"] for m in dispatcher.messages]
-
-    async def start(self, intent: str = "start_assignments", **entities: str) -> list[str]:
-        action = ActionStartAssignments() if intent == "start_assignments" else ActionStartReflection()
-        _, texts = await self.run(action, self.tracker(f"/{intent}", intent, entities))
-        return texts
-
-    async def ask(self) -> list[str]:
-        return (await self.run(ActionAskAnswer(), self.tracker("")))[1]
-
-    async def answer(self, text: str, intent: str = "nlu_fallback") -> tuple[Any, list[str]]:
-        """Sends an answer through the form's validation; returns the slot value and messages."""
-        tracker = self.tracker(text, intent)
-        tracker.slots["answer"] = text
-        tracker.slots["requested_slot"] = "answer"
-        # the form sends the slot it just extracted as an event; that is what gets validated
-        tracker.events = [{"event": "slot", "name": "answer", "value": text}]
-        events, texts = await self.run(ValidateQuestionnaireForm(), tracker)
-        value = next(
-            (e["value"] for e in events if e.get("event") == "slot" and e["name"] == "answer"), "missing"
-        )
-        if value == "done":
-            self.active_loop = None
-            _, closing = await self.run(ActionQuestionnaireDone(), self.tracker(""))
-            texts += closing
-        return value, texts
-
-
-@pytest.fixture
-def talk(db: Database, people: dict[str, object]) -> Conversation:
-    with db.session() as s, s.begin():
-        redeem(s, SENDER, str(people["piet_code"]))
-    return Conversation()
+from tests.actions.conftest import Conversation
 
 
 def q(key: str, **params: object) -> str:

@@ -50,9 +50,12 @@ class FakeBotApi:
             params = json.loads(raw) if raw else {}
         except ValueError:
             form = await request.form()
-            params = {
-                k: (json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v) for k, v in form.items()
-            }
+            params = {}
+            for k, v in form.items():
+                if isinstance(v, str):
+                    params[k] = json.loads(v) if v[:1] in "[{" else v
+                else:  # an uploaded file (sendDocument): keep its name and bytes
+                    params[k] = {"filename": v.filename, "content": await v.read()}
         if method in self.fail_next:
             retry_after = self.fail_next.pop(method)
             return JSONResponse(
@@ -139,10 +142,10 @@ def message_update(
     return {"update_id": update_id or next(_update_ids), "message": message}
 
 
-def callback_update(user_id: int, data: str) -> dict[str, Any]:
+def callback_update(user_id: int, data: str, update_id: int | None = None) -> dict[str, Any]:
     """Builds an update for a press on an inline keyboard button."""
     return {
-        "update_id": next(_update_ids),
+        "update_id": update_id or next(_update_ids),
         "callback_query": {
             "id": f"cb{time.time_ns()}",
             "from": user(user_id),

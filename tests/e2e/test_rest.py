@@ -166,11 +166,27 @@ def test_zz_restart_of_every_process_keeps_the_conversation(stack: Stack) -> Non
     who = sender()
     stack.say(who, f"/start {invite['invite_code']}")
     stack.say(who, "please delete all my data")  # now waiting for a yes or no
+    # someone else is halfway through logging an application
+    logger_invite = stack.enrol("Bas Meijer", "nl")
+    logger = sender()
+    stack.say(logger, f"/start {logger_invite['invite_code']}")
+    stack.say(logger, "ik wil een sollicitatie doorgeven")
+    stack.say(logger, "Gemeente Zeist")
     stack.stop()
     stack.start()
     assert stack.tracker(who)["slots"]["pending"] == "delete_my_data"
     assert texts(stack.say(who, "no, keep it")) == [i18n.t("en", "delete.cancelled")]
     assert texts(stack.say(who, "hello"))[0] == i18n.t("en", "greet.hello", name="Lotte")
+    # the application goes on where it was and is saved exactly once
+    assert texts(stack.say(logger, "receptionist"))[-1] == i18n.t("nl", "application.ask.applied_on")
+    stack.say(logger, "vandaag")
+    stack.say(logger, '/inform{"channel":"network"}')
+    stack.say(logger, "/affirm")
+    stack.say(logger, "/affirm")
+    exported = json.loads(stack.koers("employee", "export", str(logger_invite["id"]), "--json").stdout)
+    assert [(a["employer"], a["job_title"]) for a in exported["applications"]] == [
+        ("Gemeente Zeist", "receptionist")
+    ]
 
 
 def test_zzz_one_process_dying_stops_the_group_with_a_clear_message(stack: Stack) -> None:

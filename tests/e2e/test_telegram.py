@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import pypdf
 import pytest
 from sqlalchemy import func, select
 from telegram import Update
@@ -17,9 +19,10 @@ from telegram.ext import Application
 from bot import i18n
 from bot.config import load_settings
 from bot.db import Database
+from bot.models import Application as JobApplication
 from bot.models import ChannelIdentity, ProcessedUpdate, Reminder
 from bot.rasa_client import RasaClient
-from bot.telegram import build_application, send_due_reminders, webhook_secret
+from bot.telegram import AMSTERDAM, build_application, send_due_reminders, webhook_secret
 from tests.auxil.fake_bot_api import FakeBotApi, callback_update, message_update
 from tests.e2e.conftest import Stack
 
@@ -250,3 +253,59 @@ async def test_webhook_refuses_requests_without_the_secret(stack: Stack, fake_ap
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
+
+
+def pressed(fake_api: FakeBotApi, title: str) -> str:
+    """Returns the callback data of the last inline button with this title."""
+    for message in reversed(fake_api.sent()):
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+            for key in row:
+                if key["text"] == title:
+                    return str(key["callback_data"])
+    raise AssertionError(f"no button {title!r}")
+
+
+async def test_log_an_application_by_buttons_once(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    invite = await enrol(stack, tg, 5010)
+    await feed(tg, callback_update(5010, pressed(fake_api, i18n.t("nl", "menu.log_application"))))
+    assert fake_api.texts()[-1] == i18n.t("nl", "application.ask.employer")
+    await feed(tg, message_update(5010, "Gemeente Amersfoort"))
+    await feed(tg, message_update(5010, "administratief medewerker"))
+    await feed(tg, callback_update(5010, pressed(fake_api, i18n.t("nl", "application.button.yesterday"))))
+    await feed(tg, callback_update(5010, pressed(fake_api, i18n.t("nl", "report.channel.agency"))))
+    assert fake_api.texts()[-1].startswith(i18n.t("nl", "application.confirm", summary="").strip())
+    save = callback_update(
+        5010, pressed(fake_api, i18n.t("nl", "application.button.save")), update_id=778_010
+    )
+    await feed(tg, save)
+    await feed(tg, save)  # Telegram delivers the same update again
+    db = stack.database()
+    with db.session() as s:
+        rows = list(s.scalars(select(JobApplication).where(JobApplication.employee_id == invite["id"])))
+        assert [(a.employer, a.channel, a.applied_on) for a in rows] == [
+            ("Gemeente Amersfoort", "agency", dt.datetime.now(AMSTERDAM).date() - dt.timedelta(days=1))
+        ]
+    db.dispose()
+
+
+async def test_the_cv_arrives_as_documents(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    await enrol(stack, tg, 5011)
+    await feed(tg, callback_update(5011, pressed(fake_api, i18n.t("nl", "menu.cv"))))
+    await feed(tg, callback_update(5011, pressed(fake_api, "Nederlands")))
+    for text in ("Zwolle", "0612345678", "tele@example.nl", "2", "plannen, Excel", "Nederlands moedertaal"):
+        await feed(tg, message_update(5011, text))
+    await feed(tg, callback_update(5011, pressed(fake_api, i18n.t("nl", "cv.button.skip"))))
+    documents = fake_api.sent("sendDocument")
+    assert [d["document"]["filename"] for d in documents] == ["cv-tele-5011.pdf", "cv-tele-5011.docx"]
+    pdf = documents[0]["document"]["content"]
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Tele 5011" in text and "Zwolle" in text and "Excel" in text
+    assert documents[1]["document"]["content"].startswith(b"PK")

@@ -121,3 +121,44 @@ def test_report_download_is_own_employees_only_and_audited(
     with db.session() as s:
         actions = s.scalars(select(AuditEntry.target).where(AuditEntry.employee_id == people["piet"])).all()
     assert actions == ["employer report 2026-10 (pdf)", "employer report 2026-10 (html)"]
+
+
+def test_applications_and_cv_downloads_are_own_employees_only_and_audited(
+    client: TestClient, db: Database, people: dict[str, object]
+) -> None:
+    from bot.models import Application, CurriculumVitae
+
+    piet = int(people["piet"])  # type: ignore[call-overload]
+    with db.session() as s, s.begin():
+        s.add(
+            Application(
+                employee_id=piet,
+                idempotency_key="web:1",
+                employer="PostNL",
+                job_title="planner",
+                applied_on=dt.date.today(),
+                channel="agency",
+                status="sent",
+            )
+        )
+        s.add(
+            CurriculumVitae(employee_id=piet, language="nl", sections={"personal": {"name": "Piet Jansen"}})
+        )
+    login(client, "anna@koers.test")
+    page = client.get(f"/coach/employees/{piet}").text
+    assert "PostNL" in page and f"/coach/employees/{piet}/cv.pdf" in page
+    assert f"/coach/employees/{piet}/applications.csv" in page
+    other = people["other"]
+    for path in ("applications.csv", "applications.pdf", "cv.pdf", "cv.docx"):
+        assert client.get(f"/coach/employees/{other}/{path}").status_code == 404
+    csv_file = client.get(f"/coach/employees/{piet}/applications.csv")
+    assert csv_file.status_code == 200 and "PostNL" in csv_file.content.decode("utf-8-sig")
+    assert client.get(f"/coach/employees/{piet}/applications.pdf").content.startswith(b"%PDF")
+    assert client.get(f"/coach/employees/{piet}/cv.pdf").content.startswith(b"%PDF")
+    assert client.get(f"/coach/employees/{piet}/cv.docx").content.startswith(b"PK")
+    assert client.get(f"/coach/employees/{piet}/cv.odt").status_code == 404
+    with db.session() as s:
+        targets = s.scalars(
+            select(AuditEntry.target).where(AuditEntry.employee_id == piet, AuditEntry.action == "download")
+        ).all()
+    assert targets == ["applications (csv)", "applications (pdf)", "cv (pdf)", "cv (docx)"]

@@ -50,7 +50,8 @@
       if (m.attachment) {
         var a = document.createElement("a");
         a.href = m.attachment;
-        a.textContent = m.attachment;
+        a.textContent = "⬇ " + (m.filename || m.attachment);
+        if (m.filename) { a.setAttribute("download", m.filename); }
         a.className = "attachment";
         log.appendChild(a);
       }
