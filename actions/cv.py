@@ -144,6 +144,8 @@ def deliver(session: Session, turn: Turn, row: CurriculumVitae, key: str) -> Non
         jobs=len(data["work_history"]),
         courses=len(data["education"]),
     )
+    if data["health_removed"]:
+        turn.say("cv.health_left_out", count=data["health_removed"])
     if not data["work_history"]:
         turn.say(
             "cv.no_work_history",

@@ -38,7 +38,15 @@ from sqlalchemy.orm import Session
 from bot import i18n
 from bot.catalogue import Invalid
 from bot.enrolment import KoersError, trajectory_week
-from bot.models import Application, ApplicationDraft, ApplicationStatusChange, Employee, WeekNote
+from bot.models import (
+    Application,
+    ApplicationDraft,
+    ApplicationStatusChange,
+    ChannelIdentity,
+    Employee,
+    Reminder,
+    WeekNote,
+)
 from bot.report import CHANNELS, REASONS, STATUSES
 
 # the statuses after which nothing more is expected from an application
@@ -352,6 +360,59 @@ def record_reason(session: Session, employee_id: int, iso_year: int, iso_week: i
     else:
         note.reason = reason
     session.flush()
+
+
+# --- the weekly reminder -------------------------------------------------------------------------------
+
+REMINDER_WEEKDAY, REMINDER_HOUR = 3, 10  # Thursday 10:00 Europe/Amsterdam
+
+
+def reminder_key(employee_id: int, week: WeekProgress) -> str:
+    """Returns the dedupe key of one employee's reminder for one ISO week."""
+    return f"applications:{employee_id}:{week.key}"
+
+
+def plan_reminders(session: Session, now: dt.datetime) -> int:
+    """Plans this week's application reminder for employees below target who can get one; returns how many.
+
+    The reminder is due on Thursday at 10:00 in Amsterdam, so there is time
+    left in the week; after that moment nothing is planned for the week
+    (no weekend nagging). Only employees with a Telegram identity are
+    considered: the web chat cannot send a message by itself. At sending time
+    the week is counted again, and a week that reached the target is skipped.
+    """
+    local = now.astimezone(AMSTERDAM)
+    monday = monday_of(local.date())
+    due_local = dt.datetime.combine(
+        monday + dt.timedelta(days=REMINDER_WEEKDAY), dt.time(REMINDER_HOUR), tzinfo=AMSTERDAM
+    )
+    if local >= due_local:
+        return 0
+    employees = session.scalars(
+        select(Employee).where(
+            Employee.id.in_(select(ChannelIdentity.employee_id).where(ChannelIdentity.channel == "telegram"))
+        )
+    )
+    planned = 0
+    for employee in employees:
+        week = week_progress(session, employee, local.date())
+        key = reminder_key(employee.id, week)
+        if (
+            not week.below
+            or session.scalar(select(Reminder.id).where(Reminder.dedupe_key == key)) is not None
+        ):
+            continue
+        session.add(
+            Reminder(
+                employee_id=employee.id,
+                kind="applications",
+                dedupe_key=key,
+                due_at=due_local.astimezone(dt.timezone.utc),
+            )
+        )
+        planned += 1
+    session.flush()
+    return planned
 
 
 # --- evidence export -------------------------------------------------------------------------------------

@@ -109,11 +109,35 @@ def profile_parts(session: Session, employee_id: int) -> dict[str, Any]:
     }
 
 
+def scrub(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Blanks every text of profile entries that names a diagnosis or treatment; returns how many.
+
+    The CV never carries health information, also not when it was typed into
+    the work history of the persoonsprofiel ("aangepast werk na mijn hernia").
+    """
+    cleaned, removed = [], 0
+    for entry in entries:
+        kept = dict(entry)
+        for key, value in entry.items():
+            if isinstance(value, str) and mentions_medical(value):
+                kept[key] = ""
+                removed += 1
+        cleaned.append(kept)
+    return cleaned, removed
+
+
 def document_data(session: Session, row: CurriculumVitae) -> dict[str, Any]:
-    """Returns the CV as :mod:`bot.cvdoc` renders it: stored sections plus the profile's history."""
+    """Returns the CV as :mod:`bot.cvdoc` renders it: stored sections plus the profile's history.
+
+    ``health_removed`` counts the profile texts left out because they name health.
+    """
     parts = profile_parts(session, row.employee_id)
     stored = {k: v for k, v in row.sections.items() if not k.startswith("_")}
-    return cvdoc.normalise({**stored, "work_history": parts["work_history"], "education": parts["education"]})
+    work, removed_work = scrub(parts["work_history"])
+    education, removed_education = scrub(parts["education"])
+    data = cvdoc.normalise({**stored, "work_history": work, "education": education})
+    data["health_removed"] = removed_work + removed_education
+    return data
 
 
 def render(session: Session, row: CurriculumVitae, fmt: str) -> tuple[bytes, str]:

@@ -34,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import cv, enrolment, i18n
+from bot import applications, cv, enrolment, i18n
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.i18n import N_
@@ -44,7 +44,11 @@ from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
 logger = logging.getLogger(__name__)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # reminder kinds and their sentences
-REMINDERS = {"reflection": (N_("reminder.reflection"), N_("reminder.reflection.button"))}
+# kind → (sentence, button label, button payload)
+REMINDERS = {
+    "reflection": (N_("reminder.reflection"), N_("reminder.reflection.button"), "/start_reflection"),
+    "applications": (N_("reminder.applications"), N_("reminder.applications.button"), "/log_application"),
+}
 CALLBACK_LIMIT = 64
 REMINDER_INTERVAL = 60.0
 QUIET_BEFORE, QUIET_FROM = 8, 20  # local hours between which reminders may be sent
@@ -252,17 +256,19 @@ def may_send_now(now: dt.datetime) -> bool:
 async def send_due_reminders(app: Application, db: Database, now: dt.datetime | None = None) -> int:
     """Delivers due reminders to employees on Telegram, each at most once; returns how many."""
     now = now or utcnow()
+    with db.session() as session, session.begin():
+        applications.plan_reminders(session, now)
     if not may_send_now(now):
         return 0
     with db.session() as session:
         due = session.execute(
-            select(Reminder.id, Reminder.kind, ChannelIdentity.sender_id, Employee.language)
+            select(Reminder.id, Reminder.kind, ChannelIdentity.sender_id, Employee.language, Employee.id)
             .join(Employee, Employee.id == Reminder.employee_id)
             .join(ChannelIdentity, ChannelIdentity.employee_id == Employee.id)
             .where(Reminder.sent_at.is_(None), Reminder.due_at <= now, ChannelIdentity.channel == "telegram")
         ).all()
     sent = 0
-    for reminder_id, kind, sender, lang in due:
+    for reminder_id, kind, sender, lang, employee_id in due:
         # claim first: a crash after this line loses one reminder instead of sending it twice
         with db.session() as session, session.begin():
             result = session.execute(
@@ -274,11 +280,18 @@ async def send_due_reminders(app: Application, db: Database, now: dt.datetime | 
         if not claimed:
             continue
         chat_id = int(sender.split(":", 1)[1])
-        sentence, label = REMINDERS[kind]
-        keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(i18n.t(lang, label), callback_data=f"/start_{kind}")]]
-        )
-        await app.bot.send_message(chat_id, i18n.t(lang, sentence), reply_markup=keyboard)
+        sentence, label, payload = REMINDERS[kind]
+        params: dict[str, object] = {}
+        if kind == "applications":
+            with db.session() as session:
+                employee = session.get(Employee, employee_id)
+                today = now.astimezone(AMSTERDAM).date()
+                week = applications.week_progress(session, employee, today) if employee else None
+            if week is None or not week.below:
+                continue  # the target was reached after all: nothing to remind
+            params = {"count": week.count, "target": week.target}
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(i18n.t(lang, label), callback_data=payload)]])
+        await app.bot.send_message(chat_id, i18n.t(lang, sentence, **params), reply_markup=keyboard)
         sent += 1
     return sent
 

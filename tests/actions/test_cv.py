@@ -268,3 +268,41 @@ async def test_languages_that_look_like_a_language_switch_are_the_answer(
         ActionChangeLanguage(), talk.tracker("in English please", "change_language", {"language": "en"})
     )
     assert texts == [q("language.changed", "en", language="English")]
+
+
+async def test_health_words_in_the_profile_never_reach_the_cv(
+    talk: Conversation, db: Database, people: dict[str, object]
+) -> None:
+    piet = int(people["piet"])  # type: ignore[call-overload]
+    with db.session() as s, s.begin():
+        s.add(
+            AssignmentProgress(
+                employee_id=piet,
+                assignment_key="work_history",
+                catalogue_version=1,
+                status="done",
+                answers={
+                    "entries": [
+                        {
+                            "employer": "PostNL",
+                            "role": "planner",
+                            "period": {"from": 2015, "to": "now"},
+                            "tasks": "aangepast werk na mijn burn-out",
+                        }
+                    ]
+                },
+            )
+        )
+    await talk.start("start_cv")
+    await talk.answer("/inform", "inform", {"language": "nl"})
+    for answer in ("nee", "nee", "nee"):
+        await talk.answer(answer, "deny")
+    await talk.answer("1")
+    await talk.answer("plannen")
+    await talk.answer("Nederlands moedertaal")
+    _, texts = await talk.answer("nee", "deny")
+    assert q("cv.health_left_out", count=1) in texts
+    client = TestClient(create_app(runtime_settings(), db, background=False))
+    pdf = client.get(attachments(talk)[0]["attachment"])
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "PostNL" in text and "burn-out" not in text

@@ -93,25 +93,43 @@ def test_log_in_one_sentence_then_save_once(
     assert rows[0].applied_on == apps.today() - dt.timedelta(days=days_ago)
 
 
-def test_log_step_by_step_with_a_typed_date_and_a_correction(stack: Stack) -> None:
-    who, invite = enrolled(stack, "Fenna Smit", "nl")
-    assert texts(stack.say(who, "ik wil een sollicitatie doorgeven"))[-1] == i18n.t(
-        "nl", "application.ask.employer"
-    )
-    assert texts(stack.say(who, "Gemeente Utrecht"))[-1] == i18n.t("nl", "application.ask.job_title")
-    assert texts(stack.say(who, "beleidsmedewerker"))[-1] == i18n.t("nl", "application.ask.applied_on")
+STEP_BY_STEP = {
+    "nl": (
+        "ik wil een sollicitatie doorgeven",
+        "weet ik niet meer",
+        "vorige dinsdag",
+        "nee, het was {date}",
+        "ja, opslaan",
+    ),
+    "en": (
+        "I want to log a job application",
+        "no idea really",
+        "last Tuesday",
+        "no, it was {date}",
+        "yes, save it",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(STEP_BY_STEP))
+def test_log_step_by_step_with_a_typed_date_and_a_correction(stack: Stack, lang: str) -> None:
+    opening, bad_date, tuesday, correction, yes = STEP_BY_STEP[lang]
+    who, invite = enrolled(stack, f"Fenna {lang}", lang)
+    assert texts(stack.say(who, opening))[-1] == i18n.t(lang, "application.ask.employer")
+    assert texts(stack.say(who, "Gemeente Utrecht"))[-1] == i18n.t(lang, "application.ask.job_title")
+    assert texts(stack.say(who, "beleidsmedewerker"))[-1] == i18n.t(lang, "application.ask.applied_on")
     # a date that does not parse is asked again; a typed date in words works
-    assert texts(stack.say(who, "weet ik niet meer"))[0] == i18n.t("nl", "application.invalid.date")
-    channel = stack.say(who, "vorige dinsdag")
-    assert texts(channel)[-1] == i18n.t("nl", "application.ask.channel")
-    stack.say(who, button(channel, i18n.t("nl", CHANNELS["open_application"])))
+    assert texts(stack.say(who, bad_date))[0] == i18n.t(lang, "application.invalid.date")
+    channel = stack.say(who, tuesday)
+    assert texts(channel)[-1] == i18n.t(lang, "application.ask.channel")
+    stack.say(who, button(channel, i18n.t(lang, CHANNELS["open_application"])))
     # at the confirmation a sentence with another date corrects it in place
     today = apps.today()
     last_tuesday = today - dt.timedelta(days=(today.weekday() - 1) % 7 or 7)
     week_before = last_tuesday - dt.timedelta(days=7)
-    corrected = texts(stack.say(who, f"nee, het was {i18n.format_date('nl', week_before, 'long')}"))
-    assert corrected[0] == i18n.t("nl", "application.corrected")
-    stack.say(who, "ja, opslaan")
+    corrected = texts(stack.say(who, correction.format(date=i18n.format_date(lang, week_before, "long"))))
+    assert corrected[0] == i18n.t(lang, "application.corrected")
+    stack.say(who, yes)
     rows = applications(stack, invite["id"])
     assert len(rows) == 1 and rows[0].applied_on == week_before
     assert rows[0].channel == "open_application"
@@ -154,8 +172,17 @@ def test_update_in_natural_language_keeps_history(
     assert row.status == status
 
 
-def test_progress_below_target_asks_for_a_reason_and_stores_it(stack: Stack) -> None:
-    who, invite = enrolled(stack, "Daan Vos", "nl")
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [
+        ("nl", "hoeveel sollicitaties heb ik deze week gedaan?"),
+        ("en", "how am I doing with applications this week?"),
+    ],
+)
+def test_progress_below_target_asks_for_a_reason_and_stores_it(
+    stack: Stack, lang: str, question: str
+) -> None:
+    who, invite = enrolled(stack, f"Daan {lang}", lang)
     db = stack.database()
     with db.session() as s, s.begin():
         # enrolled a month ago, so last week (without applications) counts
@@ -164,17 +191,16 @@ def test_progress_below_target_asks_for_a_reason_and_stores_it(stack: Stack) -> 
             .where(Employee.id == invite["id"])
             .values(created_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30))
         )
-    answers = stack.say(who, "hoeveel sollicitaties heb ik deze week gedaan?")
+    answers = stack.say(who, question)
     said = texts(answers)
     assert said[0].startswith(
-        i18n.t("nl", "progress.week", count=0, target=2, week=1, weeks=104).split(".")[0]
+        i18n.t(lang, "progress.week", count=0, target=2, week=1, weeks=104).split(".")[0]
     )
-    assert said[-1] == i18n.t("nl", "progress.ask_reason_last_week", count=0, target=2)
-    stored = texts(stack.say(who, button(answers, i18n.t("nl", "report.reason.training"))))
+    assert said[-1] == i18n.t(lang, "progress.ask_reason_last_week", count=0, target=2)
+    stored = texts(stack.say(who, button(answers, i18n.t(lang, "report.reason.training"))))
     last_week = (apps.today() - dt.timedelta(days=7)).isocalendar()[1]
-    assert stored == [
-        i18n.t("nl", "progress.reason_saved", reason=i18n.t("nl", "report.reason.training"), week=last_week)
-    ]
+    reason = i18n.t(lang, "report.reason.training")
+    assert stored == [i18n.t(lang, "progress.reason_saved", reason=reason, week=last_week)]
     with db.session() as s:
         notes = list(s.scalars(select(WeekNote).where(WeekNote.employee_id == invite["id"])))
         assert [n.reason for n in notes] == ["training"]

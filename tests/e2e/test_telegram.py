@@ -309,3 +309,42 @@ async def test_the_cv_arrives_as_documents(
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Tele 5011" in text and "Zwolle" in text and "Excel" in text
     assert documents[1]["document"]["content"].startswith(b"PK")
+
+
+async def test_application_reminder_only_below_target_and_once(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    below = await enrol(stack, tg, 5012)
+    reached = await enrol(stack, tg, 5013)
+    db = stack.database()
+    wednesday = dt.datetime(2030, 1, 2, 12, 0, tzinfo=dt.timezone.utc)  # far from any other test's week
+    thursday = dt.datetime(2030, 1, 3, 10, 0, tzinfo=dt.timezone.utc)  # 11:00 in Amsterdam
+    with db.session() as s, s.begin():
+        for n in range(2):
+            s.add(
+                JobApplication(
+                    employee_id=reached["id"],
+                    idempotency_key=f"rem:{n}",
+                    employer=f"Werkgever {n}",
+                    job_title="medewerker",
+                    applied_on=dt.date(2029, 12, 31) + dt.timedelta(days=n),
+                    channel="vacancy_site",
+                    status="sent",
+                )
+            )
+    fake_api.calls.clear()
+    await send_due_reminders(tg, db, now=wednesday)  # planned for Thursday 10:00, not due yet
+    assert [m for m in fake_api.sent() if int(m["chat_id"]) in (5012, 5013)] == []
+    with db.session() as s:
+        keys = set(s.scalars(select(Reminder.dedupe_key).where(Reminder.kind == "applications")))
+    assert f"applications:{below['id']}:2030-W01" in keys
+    assert f"applications:{reached['id']}:2030-W01" not in keys
+    await send_due_reminders(tg, db, now=thursday)
+    await send_due_reminders(tg, db, now=thursday + dt.timedelta(minutes=5))
+    mine = [m for m in fake_api.sent() if int(m["chat_id"]) == 5012]
+    assert [m["text"] for m in mine] == [i18n.t("nl", "reminder.applications", count=0, target=2)]
+    assert mine[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/log_application"
+    assert not [m for m in fake_api.sent() if int(m["chat_id"]) == 5013]
+    db.dispose()
