@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -68,6 +69,8 @@ class Coach(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="nl")
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # the last TOTP time step used to log in: a code works once
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     employees: Mapped[list[Employee]] = relationship(back_populates="coach")
@@ -90,6 +93,8 @@ class Employee(Base):
     invite_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # the coach's threshold for the inactivity signal
+    inactivity_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
 
     coach: Mapped[Coach] = relationship(back_populates="employees")
     identities: Mapped[list[ChannelIdentity]] = relationship(
@@ -160,6 +165,8 @@ class Application(Base):
     """A job application: the evidence UWV weighs at the RIV-toets."""
 
     __tablename__ = "applications"
+    # the caseload counts each employee's applications of one week
+    __table_args__ = (Index("ix_applications_employee_applied", "employee_id", "applied_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
@@ -256,6 +263,23 @@ class Signal(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class CoachMessage(Base):
+    """A message the coach sends the employee through the assistant.
+
+    Delivered on Telegram by the Telegram process (claimed before sending, so at
+    most once) and shown in the web chat's history.
+    """
+
+    __tablename__ = "coach_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("coaches.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    telegram_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class CoachNote(Base):

@@ -18,6 +18,7 @@ from bot.models import (
     AssignmentProgress,
     AuditEntry,
     ChannelIdentity,
+    CoachMessage,
     CoachNote,
     CurriculumVitae,
     Employee,
@@ -136,6 +137,9 @@ def export(session: Session, employee_id: int) -> dict[str, Any]:
         "coach_notes": [
             {"created_at": _iso(n.created_at), "text": n.text} for n in rows(CoachNote, CoachNote.id)
         ],
+        "coach_messages": [
+            {"created_at": _iso(m.created_at), "text": m.text} for m in rows(CoachMessage, CoachMessage.id)
+        ],
         "audit": [
             {"when": _iso(a.created_at), "who": a.actor, "action": a.action, "what": a.target}
             for a in rows(AuditEntry, AuditEntry.id)
@@ -167,6 +171,7 @@ def forget(db: Database, employee_id: int) -> int:
             Summary,
             Signal,
             CoachNote,
+            CoachMessage,
             Reminder,
         ):
             session.execute(delete(model).where(model.employee_id == employee_id))
