@@ -25,7 +25,7 @@ from actions.runtime import database, settings
 from bot import enrolment, i18n
 from bot.i18n import N_
 from bot.models import Employee, utcnow
-from bot.signals import raise_signal
+from bot.signals import back_active, raise_signal
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ def gate(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Turn | Non
             session.execute(
                 update(Employee).where(Employee.id == binding.employee_id).values(last_activity_at=utcnow())
             )
+            back_active(session, binding.employee_id)
     if binding is None:
         explain_unbound(dispatcher, tracker)
         events: list[EventType] = []

@@ -55,6 +55,7 @@ class Catalogue:
     light_threshold: int
     floor: int
     reflection_sets: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    milestones: tuple[tuple[int, str], ...] = field(default_factory=tuple)
 
     def assignment(self, key: str | None) -> Assignment | None:
         """Returns the assignment with this key, or None."""
@@ -85,6 +86,7 @@ def catalogue() -> Catalogue:
         light_threshold=int(raw["self_assessment"]["light_threshold"]),
         floor=int(raw["self_assessment"]["floor"]),
         reflection_sets=tuple(tuple(s) for s in raw["reflection"]["sets"]),
+        milestones=tuple(sorted((int(m["week"]), str(m["key"])) for m in raw.get("milestones", []))),
     )
 
 

@@ -73,6 +73,36 @@ def cmd_coach_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_coach_totp(args: argparse.Namespace, settings: Settings) -> int:
+    """Sets up (a new secret each time) or removes a coach's two-step login (TOTP)."""
+    from bot import totp
+    from bot.enrolment import coach_by_email
+
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        coach = coach_by_email(session, args.email)
+        if coach is None:
+            raise KoersError(f"unknown coach: {args.email}")
+        email = coach.email
+        coach.totp_last_step = None
+        if args.disable:
+            coach.totp_secret = None
+            data: dict[str, str | None] = {"email": email, "secret": None, "uri": None}
+        else:
+            secret = totp.new_secret()
+            coach.totp_secret = secret
+            data = {"email": email, "secret": secret, "uri": totp.provisioning_uri(secret, email)}
+    if args.disable:
+        text = f"two-step login disabled for {email}"
+    else:
+        text = (
+            f"two-step login enabled for {email}; add this to an authenticator app\n"
+            f"{data['uri']}\nsecret: {data['secret']}"
+        )
+    _print(data, args.json, text)
+    return 0
+
+
 def cmd_employee_add(args: argparse.Namespace, settings: Settings) -> int:
     """Creates an employee and prints the one-time invite code."""
     db = _database(settings)
@@ -197,6 +227,17 @@ def cmd_applications(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_signals_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    """Runs the time rules (inactivity, target missed, milestones) for every employee."""
+    from bot.signals import refresh_all
+
+    db = _database(settings)
+    with db.session() as session, session.begin():
+        count = refresh_all(session)
+    _print({"signals": count}, args.json, f"{count} signals raised or still open from the time rules")
+    return 0
+
+
 def cmd_nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluates the NLU on a held-out TSV file against a Rasa server."""
     from bot.nlueval import evaluate_file
@@ -242,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_coach_add)
 
+    p = coach.add_parser("totp", help="set up (or --disable) a coach's two-step login")
+    p.add_argument("--email", required=True)
+    p.add_argument("--disable", action="store_true", help="remove the secret: password only again")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_coach_totp)
+
     emp = sub.add_parser("employee", help="manage employees").add_subparsers(dest="action", required=True)
     p = emp.add_parser("add", help="create an employee and an invite code")
     p.add_argument("--coach", required=True, help="the coach's email")
@@ -281,6 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default="nl", help="language of the report (default nl)")
     p.set_defaults(func=cmd_report)
 
+    signals = sub.add_parser("signals", help="coach signals").add_subparsers(dest="action", required=True)
+    p = signals.add_parser("refresh", help="run the time rules for every employee (daily)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_signals_refresh)
     p = sub.add_parser("applications", help="every application with its history, as CSV or PDF (evidence)")
     p.add_argument("id", type=_employee_id)
     p.add_argument("--format", choices=("csv", "pdf"), default="csv")

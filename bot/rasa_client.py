@@ -92,12 +92,13 @@ class RasaClient:
         items: list[dict[str, Any]] = []
         for event in tracker.get("events") or []:
             kind = event.get("event")
+            at = float(event.get("timestamp") or 0)
             if kind == "user":
-                items.append({"from": "user", "text": event.get("text") or ""})
+                items.append({"from": "user", "text": event.get("text") or "", "at": at})
             elif kind == "bot":
                 data = event.get("data") or {}
                 message = _message({"text": event.get("text"), **data}).as_dict()
-                items.append({"from": "bot", **message})
+                items.append({"from": "bot", **message, "at": at})
         return items[-limit:]
 
     async def status(self) -> bool:

@@ -38,7 +38,16 @@ from bot import applications, cv, enrolment, i18n
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.i18n import N_
-from bot.models import ButtonPayload, ChannelIdentity, Employee, ProcessedUpdate, Reminder, utcnow
+from bot.models import (
+    ButtonPayload,
+    ChannelIdentity,
+    Coach,
+    CoachMessage,
+    Employee,
+    ProcessedUpdate,
+    Reminder,
+    utcnow,
+)
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -296,6 +305,38 @@ async def send_due_reminders(app: Application, db: Database, now: dt.datetime | 
     return sent
 
 
+async def send_coach_messages(app: Application, db: Database) -> int:
+    """Delivers the coaches' messages to employees on Telegram, each at most once; returns how many."""
+    with db.session() as session:
+        pending = session.execute(
+            select(
+                CoachMessage.id, CoachMessage.text, Coach.name, Employee.language, ChannelIdentity.sender_id
+            )
+            .join(Coach, Coach.id == CoachMessage.coach_id)
+            .join(Employee, Employee.id == CoachMessage.employee_id)
+            .join(ChannelIdentity, ChannelIdentity.employee_id == Employee.id)
+            .where(CoachMessage.telegram_sent_at.is_(None), ChannelIdentity.channel == "telegram")
+            .order_by(CoachMessage.id)
+        ).all()
+    sent = 0
+    for message_id, text, coach, lang, sender in pending:
+        # claim first: at most once, also with two Telegram processes
+        with db.session() as session, session.begin():
+            result = session.execute(
+                update(CoachMessage)
+                .where(CoachMessage.id == message_id, CoachMessage.telegram_sent_at.is_(None))
+                .values(telegram_sent_at=utcnow())
+            )
+            claimed = getattr(result, "rowcount", 0)
+        if not claimed:
+            continue
+        body = i18n.t(lang, "coach_message.from_coach", coach=coach, text=text)
+        for part in split_text(body):
+            await app.bot.send_message(int(sender.split(":", 1)[1]), part)
+        sent += 1
+    return sent
+
+
 def build_application(settings: Settings, db: Database, rasa: RasaClient) -> Application:
     """Builds the python-telegram-bot application with every handler."""
     assert settings.telegram_token, "KOERS_TELEGRAM_TOKEN is not set"
@@ -305,6 +346,7 @@ def build_application(settings: Settings, db: Database, rasa: RasaClient) -> App
         while True:
             try:
                 await send_due_reminders(app, db)
+                await send_coach_messages(app, db)
             except Exception:  # one failed round must not end the loop; it is logged
                 logger.exception("sending reminders failed")
             await asyncio.sleep(REMINDER_INTERVAL)

@@ -35,6 +35,16 @@ SECURITY_HEADERS = {
     ),
 }
 
+# the dashboard is never framed (the chat page may be embedded by the widget)
+COACH_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "frame-ancestors *", "frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
 
 def make_templates() -> Environment:
     """Returns the Jinja2 environment (autoescaping on: employee text is never markup)."""
@@ -61,7 +71,8 @@ def render(request: Request, template: str, lang: str, *, status: int = 200, **c
         languages=i18n.languages(),
         **context,
     )
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    headers = COACH_HEADERS if template.startswith("coach") else SECURITY_HEADERS
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 async def home(request: Request) -> Response:
@@ -74,14 +85,26 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-async def summarise_forever(database: Database, every: float = 300.0) -> None:
-    """Summarises conversations that went quiet, every few minutes, in a worker thread."""
+async def summarise_forever(database: Database, every: float = 300.0, signals_every: int = 12) -> None:
+    """Summarises quiet conversations every few minutes, and runs the signal rules every hour."""
+    rounds = 0
     while True:
         try:
             await asyncio.to_thread(summarise_idle_sessions, database)
+            if rounds % signals_every == 0:
+                await asyncio.to_thread(refresh_signals, database)
         except Exception:  # one failed round must not stop the loop; it is logged
-            logger.exception("summarising idle sessions failed")
+            logger.exception("summarising or refreshing signals failed")
+        rounds += 1
         await asyncio.sleep(every)
+
+
+def refresh_signals(database: Database) -> None:
+    """Runs the time rules of the signals for everyone."""
+    from bot.signals import refresh_all
+
+    with database.session() as session, session.begin():
+        refresh_all(session)
 
 
 def create_app(

@@ -14,11 +14,14 @@ import unicodedata
 from typing import Any
 
 from itsdangerous import BadSignature, Signer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import enrolment, i18n
+from bot.models import Coach, CoachMessage
 from bot.rasa_client import RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -159,16 +162,39 @@ async def history(request: Request) -> Response:
     if sid is None:
         return JSONResponse({"messages": []})
     with request.app.state.db.session() as session:
-        bound = enrolment.binding_for(session, sender_for(sid)) is not None
-    if not bound:
+        binding = enrolment.binding_for(session, sender_for(sid))
+        from_coach = coach_messages(session, binding.employee_id, binding.language) if binding else []
+    if binding is None:
         return JSONResponse({"messages": []})
     try:
         items = await request.app.state.rasa.history(sender_for(sid))
     except RasaUnavailable:
-        return JSONResponse({"messages": [], "error": "unavailable"})
+        return JSONResponse({"messages": from_coach, "error": "unavailable"})
     # the enrolment code is not worth showing again
     items = [i for i in items if not (i["from"] == "user" and i["text"].startswith("/start"))]
-    return JSONResponse({"messages": items})
+    # the coach's messages take their place in time
+    return JSONResponse({"messages": sorted(items + from_coach, key=lambda i: float(i.get("at") or 0))})
+
+
+def coach_messages(session: Session, employee_id: int, lang: str) -> list[dict[str, Any]]:
+    """Returns the coach's messages to this employee as chat messages."""
+    rows = session.execute(
+        select(CoachMessage.text, CoachMessage.created_at, Coach.name)
+        .join(Coach, Coach.id == CoachMessage.coach_id)
+        .where(CoachMessage.employee_id == employee_id)
+        .order_by(CoachMessage.id)
+    ).all()
+    return [
+        {
+            "from": "bot",
+            "coach": True,
+            "text": i18n.t(lang, "coach_message.from_coach", coach=name, text=text),
+            "buttons": [],
+            "attachment": None,
+            "at": created.timestamp(),
+        }
+        for text, created, name in rows
+    ]
 
 
 async def widget(request: Request) -> Response:

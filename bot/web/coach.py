@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +22,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import i18n
+from bot import i18n, totp
 from bot.enrolment import coach_by_email, trajectory_week
 from bot.i18n import N_
 from bot.models import (
+    Application,
     AuditEntry,
     Coach,
+    CoachMessage,
+    CoachNote,
     CoachSession,
     Employee,
     LoginAttempt,
@@ -40,7 +44,7 @@ from bot.passwords import verify_password
 # message ids the templates build from data
 N_("coach.trajectory.light"), N_("coach.trajectory.intensive"), N_("coach.login.csrf")
 N_("coach.login.throttled"), N_("coach.login.failed"), N_("coach.status.done")
-N_("coach.status.in_progress"), N_("coach.status.not_started")
+N_("coach.status.in_progress"), N_("coach.status.not_started"), N_("coach.login.code")
 for _kind in ("crisis", "low_mood", "coach_contact", "target_missed", "inactivity", "milestone"):
     N_(f"coach.signal.{_kind}")
 
@@ -110,22 +114,128 @@ def audit(session: Session, coach: CoachContext, employee_id: int, action: str, 
     )
 
 
+def employee_ref(secret: str, employee_id: int) -> str:
+    """Returns the employee's reference in URLs: the id with a MAC, so ids cannot be enumerated."""
+    mac = hmac.new(secret.encode(), f"koers.employee:{employee_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{employee_id}-{mac[:20]}"
+
+
+def employee_id_of(secret: str, ref: str) -> int | None:
+    """Returns the id inside a valid reference, or None for a guessed or altered one."""
+    number, _, _mac = ref.partition("-")
+    if not number.isdigit() or len(number) > 12:
+        return None
+    return int(number) if hmac.compare_digest(ref, employee_ref(secret, int(number))) else None
+
+
+def employee_base(request: Request, employee_id: int) -> str:
+    """Returns the URL of an employee's page."""
+    return f"/coach/employees/{employee_ref(request.app.state.settings.secret_key, employee_id)}"
+
+
 def own_employee(request: Request, session: Session) -> tuple[CoachContext, Employee] | Response:
     """Returns the logged-in coach and the employee in the path, or the response refusing it.
 
-    Someone else's employee and a missing one look the same: 404.
+    Deny by default: a guessed reference, someone else's employee and a
+    missing one all look the same: 404.
     """
-    try:
-        employee_id = int(request.path_params["employee_id"])
-    except ValueError:
-        return Response("Not found", status_code=404)
     coach = current_coach(request, session)
     if coach is None:
         return RedirectResponse("/coach/login", status_code=303)
-    employee = session.get(Employee, employee_id)
+    ref = str(request.path_params.get("ref", ""))
+    employee_id = employee_id_of(request.app.state.settings.secret_key, ref)
+    employee = session.get(Employee, employee_id) if employee_id is not None else None
     if employee is None or employee.coach_id != coach.coach_id:
         return Response("Not found", status_code=404)
     return coach, employee
+
+
+async def own_form(request: Request, session: Session) -> tuple[CoachContext, Employee, Any] | Response:
+    """Like :func:`own_employee` for a POSTed form, which must carry the session's CSRF token."""
+    form = await request.form()
+    found = own_employee(request, session)
+    if isinstance(found, Response):
+        return found
+    coach, employee = found
+    if not hmac.compare_digest(str(form.get("csrf_token", "")), coach.csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    return coach, employee, form
+
+
+def back_to(request: Request, employee_id: int, anchor: str) -> Response:
+    """Redirects to the employee page after a form (post/redirect/get)."""
+    return RedirectResponse(f"{employee_base(request, employee_id)}#{anchor}", status_code=303)
+
+
+async def resolve_signal(request: Request) -> Response:
+    """Resolves one of this employee's signals with the coach's note (audited)."""
+    from bot.signals import resolve
+
+    with request.app.state.db.session() as session, session.begin():
+        found = await own_form(request, session)
+        if isinstance(found, Response):
+            return found
+        coach, employee, form = found
+        try:
+            signal = session.get(Signal, int(request.path_params["signal_id"]))
+        except ValueError:
+            signal = None
+        if signal is None or signal.employee_id != employee.id:
+            return Response("Not found", status_code=404)
+        resolve(session, signal, str(form.get("note", "")))
+        audit(session, coach, employee.id, "resolve", f"signal #{signal.id} ({signal.kind})")
+        employee_id = employee.id
+    return back_to(request, employee_id, "signals")
+
+
+async def add_note(request: Request) -> Response:
+    """Adds the coach's own note on the employee (never shown to the employer)."""
+    with request.app.state.db.session() as session, session.begin():
+        found = await own_form(request, session)
+        if isinstance(found, Response):
+            return found
+        coach, employee, form = found
+        text = str(form.get("text", "")).strip()[:5000]
+        if text:
+            session.add(CoachNote(employee_id=employee.id, coach_id=coach.coach_id, text=text))
+            audit(session, coach, employee.id, "note", "coach note added")
+        employee_id = employee.id
+    return back_to(request, employee_id, "notes")
+
+
+async def send_message(request: Request) -> Response:
+    """Queues a message to the employee through the assistant (Telegram and the web chat)."""
+    with request.app.state.db.session() as session, session.begin():
+        found = await own_form(request, session)
+        if isinstance(found, Response):
+            return found
+        coach, employee, form = found
+        text = str(form.get("text", "")).strip()[:2000]
+        if text:
+            session.add(CoachMessage(employee_id=employee.id, coach_id=coach.coach_id, text=text))
+            audit(session, coach, employee.id, "message", "message to the employee")
+        employee_id = employee.id
+    return back_to(request, employee_id, "message")
+
+
+async def save_settings(request: Request) -> Response:
+    """Sets the agreed weekly target and the inactivity threshold of the employee."""
+    with request.app.state.db.session() as session, session.begin():
+        found = await own_form(request, session)
+        if isinstance(found, Response):
+            return found
+        coach, employee, form = found
+        try:
+            target = int(str(form.get("weekly_target", employee.weekly_target)))
+            days = int(str(form.get("inactivity_days", employee.inactivity_days)))
+        except ValueError:
+            return Response("weekly_target and inactivity_days must be whole numbers", status_code=400)
+        if not (0 <= target <= 20 and 1 <= days <= 60):
+            return Response("weekly_target 0-20, inactivity_days 1-60", status_code=400)
+        employee.weekly_target, employee.inactivity_days = target, days
+        audit(session, coach, employee.id, "settings", f"weekly target {target}, inactivity {days} days")
+        employee_id = employee.id
+    return back_to(request, employee_id, "settings")
 
 
 def _prelogin_token(request: Request) -> tuple[str, str]:
@@ -158,8 +268,40 @@ async def login_form(request: Request) -> Response:
     return response
 
 
+def _second_factor(session: Session, coach: Coach, code: str) -> bool:
+    """Verifies the TOTP code of a coach who set up two-step login and uses up its step.
+
+    The step is claimed with a conditional UPDATE, so two logins racing with the
+    same code cannot both succeed. A secret that is not valid base32 refuses.
+    """
+    if not coach.totp_secret:
+        return True
+    try:
+        step = totp.verify(coach.totp_secret, code, time.time(), coach.totp_last_step)
+    except ValueError:
+        return False
+    if step is None:
+        return False
+    result = session.execute(
+        update(Coach)
+        .where(Coach.id == coach.id, Coach.totp_last_step.is_(None) | (Coach.totp_last_step < step))
+        .values(totp_last_step=step)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def login(request: Request) -> Response:
-    """Checks the CSRF token, the throttle and the password; opens a session."""
+    """Checks the CSRF token, the throttle, the password and the TOTP code; opens a session.
+
+    The code is only asked of coaches with a ``totp_secret``; for the others the
+    ``code`` field is ignored. A missing or wrong code counts as a failed attempt
+    for the throttle, exactly like a wrong password. Decision: the code is only
+    checked once the password is right, so ``coach.login.code`` is shown only
+    then (a wrong password always gets ``coach.login.failed``). That tells
+    someone who already has the password that it is right, but they still need
+    the code and stay throttled; in return a coach who forgot the code gets a
+    clear message instead of a misleading "wrong password".
+    """
     from bot.web.app import render
 
     form = await request.form()
@@ -198,6 +340,16 @@ async def login(request: Request) -> Response:
                 csrf=token,
                 error="coach.login.failed",
             )
+        if not _second_factor(session, coach, str(form.get("code", ""))):
+            session.add(LoginAttempt(email=email))
+            return render(
+                request,
+                "coach_login.html",
+                lang,
+                status=401,
+                csrf=token,
+                error="coach.login.code",
+            )
         session_token = secrets.token_urlsafe(32)
         session.add(
             CoachSession(
@@ -228,49 +380,30 @@ async def logout(request: Request) -> Response:
     return response
 
 
+FILTERS = ("signals", "below_target", "light", "intensive")
+
+
 async def caseload(request: Request) -> Response:
-    """Lists this coach's employees only, those with urgent signals first."""
+    """Lists this coach's employees only: urgent signals first, with filters, search and pages.
+
+    Three grouped subqueries (open signals, this week's applications) keep it
+    one round trip per page, also with thousands of employees.
+    """
     from bot.web.app import render
 
     with request.app.state.db.session() as session, session.begin():
         coach = current_coach(request, session)
         if coach is None:
             return RedirectResponse("/coach/login", status_code=303)
-        urgency = (
-            select(Signal.employee_id, func.max(Signal.urgency).label("top"), func.count().label("n"))
-            .where(Signal.resolved_at.is_(None))
-            .group_by(Signal.employee_id)
-            .subquery()
-        )
-        query = request.query_params.get("q", "").strip()
-        stmt = (
-            select(Employee, urgency.c.top, urgency.c.n)
-            .outerjoin(urgency, urgency.c.employee_id == Employee.id)
-            .where(Employee.coach_id == coach.coach_id)
-        )
-        if query:
-            stmt = stmt.where(Employee.name.ilike(f"%{query}%"))
+        query = request.query_params.get("q", "").strip()[:100]
+        shown = request.query_params.get("show", "")
+        shown = shown if shown in FILTERS else ""
         try:
             page_no = max(1, int(request.query_params.get("page", "1")))
         except ValueError:
             page_no = 1
-        rows = session.execute(
-            stmt.order_by(func.coalesce(urgency.c.top, 0).desc(), Employee.name)
-            .limit(PAGE_SIZE)
-            .offset((page_no - 1) * PAGE_SIZE)
-        ).all()
-        people = [
-            {
-                "id": e.id,
-                "name": e.name,
-                "trajectory": e.trajectory,
-                "week": trajectory_week(e.first_sick_day),
-                "last_activity": e.last_activity_at,
-                "signals": n or 0,
-                "urgent": (top or 0) >= 100,
-            }
-            for e, top, n in rows
-        ]
+        secret = request.app.state.settings.secret_key
+        people, total = caseload_rows(session, coach.coach_id, query, shown, page_no, coach.language, secret)
     return render(
         request,
         "coach_caseload.html",
@@ -278,9 +411,78 @@ async def caseload(request: Request) -> Response:
         coach=coach,
         people=people,
         q=query,
+        show=shown,
+        filters=FILTERS,
         page=page_no,
-        has_next=len(people) == PAGE_SIZE,
+        total=total,
+        has_next=page_no * PAGE_SIZE < total,
     )
+
+
+def caseload_rows(
+    session: Session, coach_id: int, query: str, shown: str, page_no: int, lang: str, secret: str
+) -> tuple[list[dict[str, Any]], int]:
+    """Returns one page of the caseload and the number of employees that match."""
+    from bot import applications as apps
+    from bot.signals import URGENCY, next_milestone
+
+    today = apps.today()
+    monday = apps.monday_of(today)
+    signals = (
+        select(Signal.employee_id, func.max(Signal.urgency).label("top"), func.count().label("n"))
+        .where(Signal.resolved_at.is_(None))
+        .group_by(Signal.employee_id)
+        .subquery()
+    )
+    week = (
+        select(Application.employee_id, func.count().label("count"))
+        .where(Application.applied_on.between(monday, monday + dt.timedelta(days=6)))
+        .group_by(Application.employee_id)
+        .subquery()
+    )
+    stmt = (
+        select(Employee, signals.c.top, signals.c.n, func.coalesce(week.c.count, 0))
+        .outerjoin(signals, signals.c.employee_id == Employee.id)
+        .outerjoin(week, week.c.employee_id == Employee.id)
+        .where(Employee.coach_id == coach_id)
+    )
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Employee.name.ilike(f"%{escaped}%", escape="\\"))
+    if shown == "signals":
+        stmt = stmt.where(signals.c.n > 0)
+    elif shown == "below_target":
+        stmt = stmt.where(func.coalesce(week.c.count, 0) < Employee.weekly_target)
+    elif shown in ("light", "intensive"):
+        stmt = stmt.where(Employee.trajectory == shown)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.execute(
+        stmt.order_by(func.coalesce(signals.c.top, 0).desc(), Employee.name, Employee.id)
+        .limit(PAGE_SIZE)
+        .offset((page_no - 1) * PAGE_SIZE)
+    ).all()
+    kind_of = {urgency: kind for kind, urgency in URGENCY.items()}
+    people = []
+    for e, top, n, count in rows:
+        milestone = next_milestone(e.first_sick_day, today)
+        people.append(
+            {
+                "id": e.id,
+                "ref": employee_ref(secret, e.id),
+                "name": e.name,
+                "trajectory": e.trajectory,
+                "week": min(trajectory_week(e.first_sick_day, today), 104),
+                "milestone": milestone,
+                "milestone_date": i18n.format_date(lang, milestone.starts, "medium") if milestone else "",
+                "last_activity": e.last_activity_at,
+                "applications": count,
+                "target": e.weekly_target,
+                "signals": n or 0,
+                "top_signal": kind_of.get(top) if top else None,
+                "urgent": (top or 0) >= URGENCY["crisis"],
+            }
+        )
+    return people, total
 
 
 async def employee_page(request: Request) -> Response:
@@ -300,10 +502,26 @@ async def employee_page(request: Request) -> Response:
                 .order_by(Signal.resolved_at.is_not(None), Signal.urgency.desc(), Signal.id.desc())
             )
         )
+        notes = list(
+            session.scalars(
+                select(CoachNote).where(CoachNote.employee_id == employee.id).order_by(CoachNote.id.desc())
+            )
+        )
+        messages = list(
+            session.scalars(
+                select(CoachMessage)
+                .where(CoachMessage.employee_id == employee.id)
+                .order_by(CoachMessage.id.desc())
+                .limit(20)
+            )
+        )
         context: dict[str, Any] = {
             "employee": employee,
+            "base": employee_base(request, employee.id),
             "week": trajectory_week(employee.first_sick_day),
             "signals": signals,
+            "notes": notes,
+            "messages": messages,
             "channels": [i.channel for i in employee.identities],
             "this_month": utcnow().strftime("%Y-%m"),
             **employee_records(session, employee.id, coach.language),
@@ -412,6 +630,10 @@ def routes() -> list[Route]:
         Route("/coach/login", login, methods=["POST"]),
         Route("/coach/logout", logout, methods=["POST"]),
         Route("/coach/", caseload),
-        Route("/coach/employees/{employee_id}", employee_page),
-        Route("/coach/employees/{employee_id}/report", employee_report),
+        Route("/coach/employees/{ref}", employee_page),
+        Route("/coach/employees/{ref}/report", employee_report),
+        Route("/coach/employees/{ref}/signals/{signal_id}/resolve", resolve_signal, methods=["POST"]),
+        Route("/coach/employees/{ref}/notes", add_note, methods=["POST"]),
+        Route("/coach/employees/{ref}/message", send_message, methods=["POST"]),
+        Route("/coach/employees/{ref}/settings", save_settings, methods=["POST"]),
     ]

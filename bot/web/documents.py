@@ -107,6 +107,6 @@ def routes() -> list[Route]:
     """Returns the download routes."""
     return [
         Route("/cv/{token}", cv_download),
-        Route("/coach/employees/{employee_id:int}/cv.{fmt}", coach_cv),
-        Route("/coach/employees/{employee_id:int}/applications.{fmt}", coach_applications),
+        Route("/coach/employees/{ref}/cv.{fmt}", coach_cv),
+        Route("/coach/employees/{ref}/applications.{fmt}", coach_applications),
     ]

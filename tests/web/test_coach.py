@@ -25,6 +25,13 @@ def client(settings: Settings, db: Database, people: dict[str, object]) -> Itera
         yield c
 
 
+def page_of(settings: Settings, employee_id: object) -> str:
+    """Returns the URL of an employee's page (ids in URLs carry a MAC)."""
+    from bot.web.coach import employee_ref
+
+    return f"/coach/employees/{employee_ref(settings.secret_key, int(str(employee_id)))}"
+
+
 def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, html
@@ -63,13 +70,18 @@ def test_caseload_shows_only_own_employees(client: TestClient) -> None:
 
 
 def test_other_coaches_employee_is_404_and_own_is_audited(
-    client: TestClient, db: Database, people: dict[str, object]
+    client: TestClient, db: Database, people: dict[str, object], settings: Settings
 ) -> None:
     login(client, "anna@koers.test")
-    foreign = client.get(f"/coach/employees/{people['other']}")
+    foreign = client.get(page_of(settings, people["other"]))
     assert foreign.status_code == 404 and "Olga" not in foreign.text
-    assert client.get("/coach/employees/999999").status_code == 404
-    own = client.get(f"/coach/employees/{people['piet']}")
+    # a bare id, a guessed MAC or someone's ref with another id: all 404
+    assert client.get(f"/coach/employees/{people['piet']}").status_code == 404
+    assert client.get(f"/coach/employees/{people['piet']}-0000000000").status_code == 404
+    piet_ref = page_of(settings, people["piet"]).rsplit("/", 1)[1]
+    assert client.get(f"/coach/employees/{people['jane']}-{piet_ref.split('-')[1]}").status_code == 404
+    assert client.get(page_of(settings, 999999)).status_code == 404
+    own = client.get(page_of(settings, people["piet"]))
     assert own.status_code == 200 and "Piet Jansen" in own.text
     with db.session() as s:
         rows = s.scalars(select(AuditEntry)).all()
@@ -107,24 +119,24 @@ def test_idle_session_expires(client: TestClient, db: Database) -> None:
 
 
 def test_report_download_is_own_employees_only_and_audited(
-    client: TestClient, db: Database, people: dict[str, object]
+    client: TestClient, db: Database, people: dict[str, object], settings: Settings
 ) -> None:
     login(client, "anna@koers.test")
     assert (
-        client.get(f"/coach/employees/{people['other']}/report?month=2026-10&format=pdf").status_code == 404
+        client.get(f"{page_of(settings, people['other'])}/report?month=2026-10&format=pdf").status_code == 404
     )
-    pdf = client.get(f"/coach/employees/{people['piet']}/report?month=2026-10&format=pdf")
+    pdf = client.get(f"{page_of(settings, people['piet'])}/report?month=2026-10&format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    html = client.get(f"/coach/employees/{people['piet']}/report?month=2026-10")
+    html = client.get(f"{page_of(settings, people['piet'])}/report?month=2026-10")
     assert "Piet Jansen" in html.text
-    assert client.get(f"/coach/employees/{people['piet']}/report?month=oktober").status_code == 400
+    assert client.get(f"{page_of(settings, people['piet'])}/report?month=oktober").status_code == 400
     with db.session() as s:
         actions = s.scalars(select(AuditEntry.target).where(AuditEntry.employee_id == people["piet"])).all()
     assert actions == ["employer report 2026-10 (pdf)", "employer report 2026-10 (html)"]
 
 
 def test_applications_and_cv_downloads_are_own_employees_only_and_audited(
-    client: TestClient, db: Database, people: dict[str, object]
+    client: TestClient, db: Database, people: dict[str, object], settings: Settings
 ) -> None:
     from bot.models import Application, CurriculumVitae
 
@@ -145,20 +157,106 @@ def test_applications_and_cv_downloads_are_own_employees_only_and_audited(
             CurriculumVitae(employee_id=piet, language="nl", sections={"personal": {"name": "Piet Jansen"}})
         )
     login(client, "anna@koers.test")
-    page = client.get(f"/coach/employees/{piet}").text
-    assert "PostNL" in page and f"/coach/employees/{piet}/cv.pdf" in page
-    assert f"/coach/employees/{piet}/applications.csv" in page
-    other = people["other"]
+    base = page_of(settings, piet)
+    page = client.get(base).text
+    assert "PostNL" in page and f"{base}/cv.pdf" in page
+    assert f"{base}/applications.csv" in page
+    other = page_of(settings, people["other"])
     for path in ("applications.csv", "applications.pdf", "cv.pdf", "cv.docx"):
-        assert client.get(f"/coach/employees/{other}/{path}").status_code == 404
-    csv_file = client.get(f"/coach/employees/{piet}/applications.csv")
+        assert client.get(f"{other}/{path}").status_code == 404
+    csv_file = client.get(f"{base}/applications.csv")
     assert csv_file.status_code == 200 and "PostNL" in csv_file.content.decode("utf-8-sig")
-    assert client.get(f"/coach/employees/{piet}/applications.pdf").content.startswith(b"%PDF")
-    assert client.get(f"/coach/employees/{piet}/cv.pdf").content.startswith(b"%PDF")
-    assert client.get(f"/coach/employees/{piet}/cv.docx").content.startswith(b"PK")
-    assert client.get(f"/coach/employees/{piet}/cv.odt").status_code == 404
+    assert client.get(f"{base}/applications.pdf").content.startswith(b"%PDF")
+    assert client.get(f"{base}/cv.pdf").content.startswith(b"%PDF")
+    assert client.get(f"{base}/cv.docx").content.startswith(b"PK")
+    assert client.get(f"{base}/cv.odt").status_code == 404
     with db.session() as s:
         targets = s.scalars(
             select(AuditEntry.target).where(AuditEntry.employee_id == piet, AuditEntry.action == "download")
         ).all()
     assert targets == ["applications (csv)", "applications (pdf)", "cv (pdf)", "cv (docx)"]
+
+
+def add_signal(db: Database, employee_id: object, kind: str, key: str) -> int:
+    from bot.signals import raise_signal
+
+    with db.session() as s, s.begin():
+        return raise_signal(s, int(str(employee_id)), kind, key).id
+
+
+def test_caseload_puts_crisis_first_and_filters(
+    client: TestClient, db: Database, people: dict[str, object]
+) -> None:
+    add_signal(db, people["jane"], "inactivity", "t:jane")
+    add_signal(db, people["piet"], "crisis", "t:piet")
+    login(client, "anna@koers.test")
+    page = client.get("/coach/").text
+    assert page.index("Piet Jansen") < page.index("Jane Smith")
+    assert i18n.t("nl", "coach.signal.crisis") in page
+    assert i18n.t("nl", "coach.caseload.count", count=2) in page
+    # the next Poortwachter milestone is named for each employee
+    assert i18n.t("nl", "coach.caseload.milestone") in page
+    with db.session() as s, s.begin():
+        from bot.models import Employee
+
+        jane = s.get(Employee, people["jane"])
+        assert jane is not None
+        jane.trajectory = "intensive"
+    assert "Piet Jansen" not in client.get("/coach/?show=intensive").text
+    assert "Jane Smith" in client.get("/coach/?show=intensive").text
+    assert "Piet Jansen" in client.get("/coach/?show=below_target").text
+    # a search for "%" is a literal percent sign, not a wildcard
+    assert i18n.t("nl", "coach.caseload.empty") in client.get("/coach/?q=%25").text
+    assert "Jane Smith" in client.get("/coach/?q=jane").text
+
+
+def test_resolve_note_message_and_settings_need_csrf_and_own_employee(
+    client: TestClient, db: Database, people: dict[str, object], settings: Settings
+) -> None:
+    from bot.models import CoachMessage, CoachNote, Employee, Signal
+
+    signal_id = add_signal(db, people["piet"], "crisis", "t:crisis")
+    other_signal = add_signal(db, people["jane"], "low_mood", "t:jane-mood")
+    login(client, "anna@koers.test")
+    base = page_of(settings, people["piet"])
+    csrf = csrf_of(client.get(base).text)
+    # without the token nothing happens
+    assert client.post(f"{base}/signals/{signal_id}/resolve", data={"note": "x"}).status_code == 403
+    # a signal of another employee through this employee's page: 404
+    assert client.post(f"{base}/signals/{other_signal}/resolve", data={"csrf_token": csrf}).status_code == 404
+    done = client.post(
+        f"{base}/signals/{signal_id}/resolve", data={"csrf_token": csrf, "note": "Gebeld, gaat beter <b>"}
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"{base}#signals"
+    client.post(f"{base}/notes", data={"csrf_token": csrf, "text": "Let op: wil parttime"})
+    client.post(f"{base}/message", data={"csrf_token": csrf, "text": "Goed bezig deze week!"})
+    client.post(f"{base}/settings", data={"csrf_token": csrf, "weekly_target": "3", "inactivity_days": "10"})
+    assert (
+        client.post(f"{base}/settings", data={"csrf_token": csrf, "weekly_target": "drie"}).status_code == 400
+    )
+    other = page_of(settings, people["other"])
+    assert client.post(f"{other}/notes", data={"csrf_token": csrf, "text": "x"}).status_code == 404
+    with db.session() as s:
+        signal = s.get(Signal, signal_id)
+        assert signal is not None and signal.resolved_at is not None
+        assert signal.resolution_note == "Gebeld, gaat beter <b>"
+        assert s.scalars(select(CoachNote.text)).all() == ["Let op: wil parttime"]
+        assert s.scalars(select(CoachMessage.text)).all() == ["Goed bezig deze week!"]
+        piet = s.get(Employee, people["piet"])
+        assert piet is not None and (piet.weekly_target, piet.inactivity_days) == (3, 10)
+        actions = s.scalars(
+            select(AuditEntry.action).where(
+                AuditEntry.employee_id == people["piet"], AuditEntry.action != "view"
+            )
+        ).all()
+    assert actions == ["resolve", "note", "message", "settings"]
+    page = client.get(base).text
+    assert "Gebeld, gaat beter &lt;b&gt;" in page  # escaped, never markup
+    assert "Goed bezig deze week!" in page and "Let op: wil parttime" in page
+
+
+def test_coach_pages_send_a_strict_content_security_policy(client: TestClient) -> None:
+    for response in (client.get("/coach/login"),):
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
