@@ -108,3 +108,104 @@ def test_widget_opens_the_chat_in_a_frame(stack: Stack, browser: Browser, other_
     expect(frame.locator("#message")).to_be_visible(timeout=30_000)
     expect(launcher).to_have_attribute("aria-expanded", "true")
     context.close()
+
+
+def test_coach_dashboard_crisis_first_resolve_report_and_no_xss(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    import datetime as dt
+    import io
+    import uuid
+
+    import pypdf
+
+    from bot.models import Application, Reflection
+
+    email, password = "dora@koers.test", "dora's long password"
+    created = stack.koers(
+        "coach", "add", "--email", email, "--name", "Dora Dekker", "--password-stdin", stdin=password
+    )
+    assert created.returncode == 0, created.stderr
+    # Anna comes first by name, Xander is in crisis
+    anna = stack.enrol("Anna Aalders", "nl", coach=email)
+    xander = stack.enrol("Xander de Vries", "nl", coach=email)
+    anna_who, xander_who = f"rest-{uuid.uuid4().hex[:8]}", f"rest-{uuid.uuid4().hex[:8]}"
+    stack.say(anna_who, f"/start {anna['invite_code']}")
+    stack.say(xander_who, f"/start {xander['invite_code']}")
+    # an XSS attempt typed into the chat ends up in Anna's profile
+    payload = '<img src=x onerror="window.__xss=1">Bakkerij'
+    stack.say(anna_who, '/start_assignments{"assignment":"work_history"}')
+    for answer in (
+        payload,
+        "verkoper",
+        "2010 - 2020",
+        "<script>window.__xss=2</script> klanten helpen",
+        "nee",
+    ):
+        stack.say(anna_who, answer)
+    stack.say(xander_who, "ik wil er niet meer zijn")
+    canary = "KANARIE-REFLECTIE-5521"
+    db = stack.database()
+    with db.session() as s, s.begin():
+        s.add(
+            Application(
+                employee_id=xander["id"],
+                idempotency_key=f"browser:{xander['id']}",
+                employer="Rijkswaterstaat",
+                job_title="inspecteur",
+                applied_on=dt.date.today(),
+                channel="vacancy_site",
+                status="sent",
+            )
+        )
+        s.add(
+            Reflection(
+                employee_id=xander["id"],
+                week_number=40,
+                mood=2,
+                small_step=canary,
+                answers={"miss": canary},
+                completed_at=dt.datetime.now(dt.timezone.utc),
+            )
+        )
+    db.dispose()
+
+    context = browser.new_context(locale="nl-NL", accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
+    page.goto(f"{stack.web}/coach/login")
+    page.get_by_label(i18n.t("nl", "coach.login.email")).fill(email)
+    page.get_by_label(i18n.t("nl", "coach.login.password")).fill(password)
+    page.get_by_role("button", name=i18n.t("nl", "coach.login.submit")).click()
+    rows = page.locator("table.caseload tbody tr")
+    expect(rows).to_have_count(2, timeout=30_000)
+    expect(rows.first).to_contain_text("Xander de Vries")
+    expect(rows.first).to_contain_text(i18n.t("nl", "coach.signal.crisis"))
+
+    # Anna's page shows the payload as text; nothing ran
+    page.get_by_role("link", name="Anna Aalders").click()
+    expect(page.locator(".profile")).to_contain_text(payload)
+    assert page.evaluate("window.__xss === undefined")
+    assert page.locator(".profile img").count() == 0
+
+    page.goto(f"{stack.web}/coach/")
+    page.get_by_role("link", name="Xander de Vries").click()
+    crisis = page.locator("li.signal.crisis")
+    crisis.get_by_label(i18n.t("nl", "coach.signal.note")).fill("Gebeld met Xander, huisarts ingelicht")
+    crisis.get_by_role("button", name=i18n.t("nl", "coach.signal.resolve")).click()
+    expect(page.locator("li.signal.crisis.resolved")).to_contain_text("huisarts ingelicht")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=i18n.t("nl", "coach.employee.report_pdf")).click()
+    pdf = Path(download_info.value.path()).read_bytes()
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Rijkswaterstaat" in text and "inspecteur" in text
+    assert canary not in text
+    page.goto(f"{stack.web}/coach/")
+    expect(page.locator("table.caseload tbody tr").first).not_to_contain_text(
+        i18n.t("nl", "coach.signal.crisis")
+    )
+    assert errors == []
+    context.close()

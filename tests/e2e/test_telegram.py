@@ -348,3 +348,37 @@ async def test_application_reminder_only_below_target_and_once(
     assert mine[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/log_application"
     assert not [m for m in fake_api.sent() if int(m["chat_id"]) == 5013]
     db.dispose()
+
+
+async def test_a_coach_message_reaches_telegram_once(
+    stack: Stack,
+    tg: Application,
+    fake_api: FakeBotApi,  # type: ignore[type-arg]
+) -> None:
+    from bot.models import CoachMessage
+    from bot.telegram import send_coach_messages
+
+    invite = await enrol(stack, tg, 5014)
+    db = stack.database()
+    with db.session() as s, s.begin():
+        coach_id = s.scalar(
+            select(ChannelIdentity.employee_id).where(ChannelIdentity.sender_id == "telegram:5014")
+        )
+        assert coach_id == invite["id"]
+        from bot.models import Employee
+
+        employee = s.get(Employee, invite["id"])
+        assert employee is not None
+        s.add(
+            CoachMessage(
+                employee_id=invite["id"], coach_id=employee.coach_id, text="Zullen we dinsdag bellen?"
+            )
+        )
+    fake_api.calls.clear()
+    await send_coach_messages(tg, db)
+    await send_coach_messages(tg, db)
+    mine = [m["text"] for m in fake_api.sent() if int(m["chat_id"]) == 5014]
+    assert mine == [
+        i18n.t("nl", "coach_message.from_coach", coach="Carla Coach", text="Zullen we dinsdag bellen?")
+    ]
+    db.dispose()

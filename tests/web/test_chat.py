@@ -107,3 +107,23 @@ def test_widget_script_is_served(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/javascript")
     assert "/chat?embed=1" in response.text
+
+
+def test_coach_messages_become_chat_messages_in_the_employees_language(
+    db: Database, people: dict[str, object]
+) -> None:
+    from bot import i18n
+    from bot.models import CoachMessage, Employee
+    from bot.web.chat import coach_messages
+
+    jane = int(people["jane"])  # type: ignore[call-overload]
+    with db.session() as s, s.begin():
+        employee = s.get(Employee, jane)
+        assert employee is not None
+        s.add(CoachMessage(employee_id=jane, coach_id=employee.coach_id, text="<b>Call me</b>"))
+    with db.session() as s:
+        items = coach_messages(s, jane, "en")
+    assert [i["text"] for i in items] == [
+        i18n.t("en", "coach_message.from_coach", coach="Anna de Vries", text="<b>Call me</b>")
+    ]
+    assert items[0]["from"] == "bot" and items[0]["at"] > 0

@@ -260,3 +260,21 @@ def test_coach_pages_send_a_strict_content_security_policy(client: TestClient) -
         policy = response.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy
+
+
+def test_caseload_pages_through_a_large_caseload(client: TestClient, db: Database) -> None:
+    from bot.models import Coach, Employee
+
+    with db.session() as s, s.begin():
+        anna = s.scalar(select(Coach).where(Coach.email == "anna@koers.test"))
+        assert anna is not None
+        s.add_all(
+            Employee(coach_id=anna.id, name=f"Medewerker {n:03d}", first_sick_day=dt.date(2026, 1, 5))
+            for n in range(118)
+        )
+    login(client, "anna@koers.test")
+    first = client.get("/coach/").text
+    assert i18n.t("nl", "coach.caseload.count", count=120) in first
+    assert first.count('<tr class="') == 50 and "page=2" in first
+    last = client.get("/coach/?page=3").text
+    assert last.count('<tr class="') == 20 and "page=4" not in last
