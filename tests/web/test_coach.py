@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from httpx import Response
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
 from bot import i18n
@@ -278,3 +278,46 @@ def test_caseload_pages_through_a_large_caseload(client: TestClient, db: Databas
     assert first.count('<tr class="') == 50 and "page=2" in first
     last = client.get("/coach/?page=3").text
     assert last.count('<tr class="') == 20 and "page=4" not in last
+
+
+ROUTES = [
+    ("GET", ""),
+    ("GET", "/report?month=2026-10&format=pdf"),
+    ("GET", "/cv.pdf"),
+    ("GET", "/cv.docx"),
+    ("GET", "/applications.csv"),
+    ("GET", "/applications.pdf"),
+    ("POST", "/notes"),
+    ("POST", "/message"),
+    ("POST", "/settings"),
+    ("POST", "/signals/1/resolve"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_every_employee_route_is_deny_by_default(
+    client: TestClient, db: Database, people: dict[str, object], settings: Settings, method: str, path: str
+) -> None:
+    from bot.models import CoachMessage, CoachNote, CurriculumVitae
+
+    other = people["other"]
+    with db.session() as s, s.begin():
+        s.add(
+            CurriculumVitae(
+                employee_id=int(str(other)), language="nl", sections={"personal": {"name": "Olga"}}
+            )
+        )
+    url = page_of(settings, other) + path
+    # not logged in: to the login page, nothing else
+    anonymous = client.request(method, url, data={"text": "x"})
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/coach/login"
+    # logged in as another coach (with a valid CSRF token of their own): 404, no bytes of Olga's data
+    login(client, "anna@koers.test")
+    csrf = csrf_of(client.get(page_of(settings, people["piet"])).text)
+    refused = client.request(method, url, data={"csrf_token": csrf, "text": "x", "note": "x"})
+    assert refused.status_code == 404
+    assert b"Olga" not in refused.content and b"%PDF" not in refused.content
+    with db.session() as s:
+        assert s.scalar(select(func.count(CoachNote.id))) == 0
+        assert s.scalar(select(func.count(CoachMessage.id))) == 0
+        assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.employee_id == other)) == 0
