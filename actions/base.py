@@ -22,7 +22,7 @@ from sqlalchemy import update
 
 from actions import messages as m
 from actions.runtime import database, settings
-from bot import enrolment, i18n
+from bot import enrolment, i18n, langdetect
 from bot.i18n import N_
 from bot.models import Employee, utcnow
 from bot.signals import back_active, raise_signal
@@ -42,6 +42,7 @@ REFUSALS = {
 EMPLOYEE_SLOT = "employee_id"
 LANGUAGE_SLOT = "language"
 PENDING_SLOT = "pending"
+OFFER_SLOT = "language_offer"
 
 
 @dataclass
@@ -176,7 +177,31 @@ def gate(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Turn | Non
     language = LANGUAGE.match(text)
     if language:
         return None, sync + stop_turn(set_language(turn, language.group("code")))
-    return turn, sync
+    return turn, sync + offer_language(turn)
+
+
+def offer_language(turn: Turn) -> list[EventType]:
+    """Offers (never forces) a switch when the employee writes in another supported language.
+
+    Each language is offered once per session (slot ``language_offer``). Not
+    while a form asks questions (a CV or an application is often written in
+    Dutch by someone who chats in English) and not when the message already
+    asks to change the language.
+    """
+    if turn.tracker.active_loop_name or turn.intent == "change_language":
+        return []
+    other = langdetect.detect(turn.text, turn.lang)
+    if other is None or turn.tracker.get_slot(OFFER_SLOT) == other:
+        return []
+    m.send(
+        turn.dispatcher,
+        other,
+        "language.offer",
+        buttons=[m.button(other, "language.offer_yes", f"/language {other}")],
+        language=i18n.languages()[other].native_name,
+        current=i18n.languages()[turn.lang].native_name,
+    )
+    return [SlotSet(OFFER_SLOT, other)]
 
 
 class KoersAction(Action, abc.ABC):
