@@ -82,7 +82,8 @@ def stranger_languages(tracker: Tracker) -> list[str]:
     if i18n.is_supported(guess):
         return [str(guess)]
     default = i18n.resolve(settings().default_language)
-    return [default] + (["en"] if default != "en" and i18n.is_supported("en") else [])
+    second = i18n.LINGUA_FRANCA
+    return [default] + ([second] if default != second and i18n.is_supported(second) else [])
 
 
 def explain_unbound(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

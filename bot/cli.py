@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.enrolment import KoersError, add_coach, add_employee, issue_invite, trajectory_week
+from bot.i18n import FALLBACK_LANGUAGE
 from bot.models import AuditEntry, Employee
 from bot.privacy import export, forget, get_employee
 
@@ -293,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = emp.add_parser("add", help="create an employee and an invite code")
     p.add_argument("--coach", required=True, help="the coach's email")
     p.add_argument("--name", required=True)
-    p.add_argument("--language", default="nl")
+    p.add_argument("--language", default=FALLBACK_LANGUAGE)
     p.add_argument("--first-sick-day", required=True, type=_date)
     p.add_argument("--trajectory", default="light", choices=["light", "intensive"])
     p.add_argument("--weekly-target", type=int, default=2)
@@ -325,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--format", choices=["html", "pdf"], default="html")
     p.add_argument("--out", required=True)
-    p.add_argument("--language", default="nl", help="language of the report (default nl)")
+    p.add_argument("--language", default=FALLBACK_LANGUAGE, help="language of the report (default nl)")
     p.set_defaults(func=cmd_report)
 
     signals = sub.add_parser("signals", help="coach signals").add_subparsers(dest="action", required=True)
@@ -336,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=_employee_id)
     p.add_argument("--format", choices=("csv", "pdf"), default="csv")
     p.add_argument("--out", help="file to write (default: stdout)")
-    p.add_argument("--language", default="nl", help="language of the labels (default nl)")
+    p.add_argument("--language", default=FALLBACK_LANGUAGE, help="language of the labels (default nl)")
     p.set_defaults(func=cmd_applications)
     p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV")
     p.add_argument("file")

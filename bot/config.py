@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import ROOT
+from bot.i18n import FALLBACK_LANGUAGE
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -60,7 +61,7 @@ class Settings:
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     telegram_webhook_url: str | None = None
     telegram_webhook_port: int = 8443
-    default_language: str = "nl"
+    default_language: str = FALLBACK_LANGUAGE
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     invite_days: int = 14
     session_idle_minutes: int = 30
@@ -99,7 +100,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         telegram_api_url=get("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL) or DEFAULT_TELEGRAM_API_URL,
         telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL"),
         telegram_webhook_port=int(get("TELEGRAM_WEBHOOK_PORT", "8443") or 8443),
-        default_language=get("DEFAULT_LANGUAGE", "nl") or "nl",
+        default_language=get("DEFAULT_LANGUAGE", FALLBACK_LANGUAGE) or FALLBACK_LANGUAGE,
         allowed_origins=origins,
         invite_days=int(get("INVITE_DAYS", "14") or 14),
         session_idle_minutes=int(get("SESSION_IDLE_MINUTES", "30") or 30),

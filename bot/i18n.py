@@ -25,7 +25,9 @@ from bot import ROOT
 
 LOCALES = ROOT / "locales"
 DOMAIN = "koers"
+# the one place languages are named: the default, and the second language strangers are answered in
 FALLBACK_LANGUAGE = "nl"
+LINGUA_FRANCA = "en"
 
 
 def N_(key: str) -> str:

@@ -25,6 +25,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.i18n import FALLBACK_LANGUAGE
+
 
 def utcnow() -> dt.datetime:
     """Returns the current time in UTC, timezone-aware."""
@@ -67,7 +69,7 @@ class Coach(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    language: Mapped[str] = mapped_column(String(8), default="nl")
+    language: Mapped[str] = mapped_column(String(8), default=FALLBACK_LANGUAGE)
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     # the last TOTP time step used to log in: a code works once
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -84,7 +86,7 @@ class Employee(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     coach_id: Mapped[int] = mapped_column(ForeignKey("coaches.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    language: Mapped[str] = mapped_column(String(8), default="nl")
+    language: Mapped[str] = mapped_column(String(8), default=FALLBACK_LANGUAGE)
     first_sick_day: Mapped[dt.date] = mapped_column(Date)
     trajectory: Mapped[str] = mapped_column(String(16), default="light")
     weekly_target: Mapped[int] = mapped_column(Integer, default=2)
@@ -156,7 +158,7 @@ class CurriculumVitae(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), unique=True)
-    language: Mapped[str] = mapped_column(String(8), default="nl")
+    language: Mapped[str] = mapped_column(String(8), default=FALLBACK_LANGUAGE)
     sections: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -122,7 +122,7 @@ def build(session: Session, employee_id: int, month: str) -> dict[str, Any]:
     }
 
 
-def render_html(data: dict[str, Any], lang: str = "nl") -> str:
+def render_html(data: dict[str, Any], lang: str = i18n.FALLBACK_LANGUAGE) -> str:
     """Renders the report as a standalone HTML page."""
     language = i18n.languages()[i18n.resolve(lang)]
 

@@ -613,7 +613,7 @@ async def employee_report(request: Request) -> Response:
         except KoersError as exc:
             return Response(str(exc), status_code=400)
         audit(session, coach, employee_id, "download", f"employer report {month} ({fmt})")
-    html = render_html(data, "nl")
+    html = render_html(data, i18n.FALLBACK_LANGUAGE)
     if fmt == "pdf":
         return Response(
             render_pdf(html),

@@ -34,7 +34,7 @@ def attachment(content: bytes, media_type: str, name: str) -> Response:
 def not_found(request: Request, key: str) -> Response:
     """Answers 404 with one sentence in the default language (and English)."""
     default = i18n.resolve(request.app.state.settings.default_language)
-    lines = dict.fromkeys([i18n.t(default, key), i18n.t("en", key)])
+    lines = dict.fromkeys([i18n.t(default, key), i18n.t(i18n.LINGUA_FRANCA, key)])
     return Response("\n".join(lines), status_code=404, media_type="text/plain; charset=utf-8")
 
 
@@ -91,12 +91,12 @@ async def coach_applications(request: Request) -> Response:
         employee_id = employee.id
         audit(session, coach, employee_id, "download", f"applications ({fmt})")
         if fmt == "csv":
-            content = apps.export_csv(session, employee_id, "nl").encode("utf-8-sig")
+            content = apps.export_csv(session, employee_id, i18n.FALLBACK_LANGUAGE).encode("utf-8-sig")
     if fmt == "pdf":
 
         def pdf() -> bytes:
             with request.app.state.db.session() as session:
-                return apps.export_pdf(session, employee_id, "nl")
+                return apps.export_pdf(session, employee_id, i18n.FALLBACK_LANGUAGE)
 
         content = await asyncio.to_thread(pdf)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"

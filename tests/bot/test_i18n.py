@@ -115,3 +115,24 @@ def test_dates_and_numbers_use_the_locale() -> None:
 
 def test_missing_key_falls_back_to_the_key() -> None:
     assert i18n.t("en", "no.such.key") == "no.such.key"
+
+
+def test_no_language_is_named_outside_the_registry() -> None:
+    """A language is data: no code outside ``bot/i18n.py`` spells a language code.
+
+    Every string literal in bot/, actions/ and the Rasa extensions is checked
+    against the codes of the supported languages (the registry finds them in
+    locales/, so this test grows with every language added).
+    """
+    import ast
+
+    codes = set(i18n.languages())
+    found = []
+    for folder in ("bot", "actions", "nlu/koers_rasa"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path == ROOT / "bot" / "i18n.py" or "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in codes:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    assert not found, "\n".join(found)
