@@ -101,3 +101,65 @@ def test_forget_erases_records_and_conversations(db: Database, people: dict[str,
         assert s.get(Employee, people["jane"]) is not None
     assert db.tracker_event_count("web:piet") == 0
     assert db.tracker_event_count("web:jane") == 1
+
+
+def test_forget_leaves_no_trace_in_any_table(db: Database, people: dict[str, object]) -> None:
+    """A canary planted in every place an employee's words can land is gone from every table."""
+    from sqlalchemy import inspect
+
+    from bot.models import (
+        ApplicationDraft,
+        AssignmentProgress,
+        CoachMessage,
+        CoachNote,
+        CurriculumVitae,
+        Reminder,
+        Summary,
+    )
+
+    canary = "KANARIE-WIS-8841"
+    piet = int(people["piet"])  # type: ignore[call-overload]
+    _fill(db, piet)
+    with db.session() as s, s.begin():
+        employee = s.get(Employee, piet)
+        assert employee is not None
+        coach_id = employee.coach_id
+        s.add(
+            AssignmentProgress(
+                employee_id=piet,
+                assignment_key="wishes",
+                catalogue_version=1,
+                status="done",
+                answers={"values": {"conditions": canary}},
+            )
+        )
+        s.add(ApplicationDraft(employee_id=piet, token="t", values={"employer": canary}))
+        s.add(CurriculumVitae(employee_id=piet, sections={"profile_text": canary}))
+        s.add(Reflection(employee_id=piet, week_number=41, small_step=canary, answers={"miss": canary}))
+        s.add(Summary(employee_id=piet, session_key="canary", language="nl", text=canary))
+        s.add(CoachNote(employee_id=piet, coach_id=coach_id, text=canary))
+        s.add(CoachMessage(employee_id=piet, coach_id=coach_id, text=canary))
+        s.add(
+            Reminder(
+                employee_id=piet,
+                kind="reflection",
+                dedupe_key=canary,
+                due_at=dt.datetime.now(dt.timezone.utc),
+            )
+        )
+        raise_signal(s, piet, "low_mood", f"signal:{canary}", detail=canary)
+    create_rasa_events_table(db)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO events (sender_id, type_name, data) VALUES ('web:piet', 'user', :d)"),
+            {"d": f'{{"text": "{canary}"}}'},
+        )
+    forget(db, piet)
+    leftovers = []
+    with db.engine.connect() as conn:
+        for table in inspect(db.engine).get_table_names():
+            for row in conn.execute(text(f"SELECT * FROM {table}")):
+                flat = " ".join(str(v) for v in row)
+                if canary in flat or "Piet Jansen" in flat or "web:piet" in flat:
+                    leftovers.append(f"{table}: {flat[:120]}")
+    assert leftovers == []
