@@ -228,6 +228,19 @@ def cmd_applications(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Erases employees whose waiting period ended longer ago than the retention period."""
+    from bot.privacy import purge
+
+    if args.older_than < 0:
+        raise KoersError(f"--older-than must be 0 or more days, not {args.older_than}")
+    db = _database(settings)
+    ids = purge(db, args.older_than, dry_run=args.dry_run)
+    verb = "would erase" if args.dry_run else "erased"
+    _print({"dry_run": args.dry_run, "employees": ids}, args.json, f"{verb} {len(ids)} employees: {ids}")
+    return 0
+
+
 def cmd_signals_refresh(args: argparse.Namespace, settings: Settings) -> int:
     """Runs the time rules (inactivity, target missed, milestones) for every employee."""
     from bot.signals import refresh_all
@@ -329,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default=FALLBACK_LANGUAGE, help="language of the report (default nl)")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("purge", help="erase trajectories that ended longer ago than the retention period")
+    p.add_argument("--older-than", type=int, default=730, help="days after the end of week 104 (default 730)")
+    p.add_argument("--dry-run", action="store_true", help="only list who would be erased")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_purge)
     signals = sub.add_parser("signals", help="coach signals").add_subparsers(dest="action", required=True)
     p = signals.add_parser("refresh", help="run the time rules for every employee (daily)")
     p.add_argument("--json", action="store_true")

@@ -187,3 +187,30 @@ def forget(db: Database, employee_id: int) -> int:
             )
         )
     return db.delete_tracker_events(senders)
+
+
+WAITING_PERIOD = dt.timedelta(weeks=104)
+RETENTION_DAYS = 730  # two years after the waiting period ended
+
+
+def expired(db: Database, older_than_days: int = RETENTION_DAYS, today: dt.date | None = None) -> list[int]:
+    """Returns the employees whose waiting period ended more than ``older_than_days`` ago."""
+    today = today or dt.date.today()
+    last_sick_day = today - dt.timedelta(days=older_than_days) - WAITING_PERIOD
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Employee.id).where(Employee.first_sick_day < last_sick_day).order_by(Employee.id)
+            )
+        )
+
+
+def purge(
+    db: Database, older_than_days: int = RETENTION_DAYS, dry_run: bool = False, today: dt.date | None = None
+) -> list[int]:
+    """Erases (see :func:`forget`) every employee past the retention period; returns their ids."""
+    ids = expired(db, older_than_days, today)
+    if not dry_run:
+        for employee_id in ids:
+            forget(db, employee_id)
+    return ids

@@ -163,3 +163,29 @@ def test_forget_leaves_no_trace_in_any_table(db: Database, people: dict[str, obj
                 if canary in flat or "Piet Jansen" in flat or "web:piet" in flat:
                     leftovers.append(f"{table}: {flat[:120]}")
     assert leftovers == []
+
+
+def test_purge_after_the_retention_period_with_a_dry_run(
+    db: Database, people: dict[str, object], settings: object, tmp_path: object
+) -> None:
+    from bot.privacy import expired, purge
+    from tests.conftest import koers
+
+    today = dt.date(2030, 1, 1)
+    with db.session() as s, s.begin():
+        old = s.get(Employee, people["piet"])
+        assert old is not None
+        # sick since April 2024: week 104 ended April 2026, more than two years before 2030
+        old.first_sick_day = dt.date(2025, 6, 1) - dt.timedelta(days=400)
+    assert expired(db, today=today) == [people["piet"]]
+    assert purge(db, dry_run=True, today=today) == [people["piet"]]
+    with db.session() as s:
+        assert s.get(Employee, people["piet"]) is not None
+    assert purge(db, today=today) == [people["piet"]]
+    with db.session() as s:
+        assert s.get(Employee, people["piet"]) is None and s.get(Employee, people["jane"]) is not None
+    done = koers(tmp_path / "var", "purge", "--dry-run", "--json", database_url=settings.database_url)  # type: ignore[attr-defined,operator]
+    assert done.returncode == 0, done.stderr
+    assert '"dry_run": true' in done.stdout
+    bad = koers(tmp_path / "var", "purge", "--older-than", "-1", database_url=settings.database_url)  # type: ignore[attr-defined,operator]
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1
