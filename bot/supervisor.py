@@ -78,8 +78,8 @@ def commands(settings: Settings) -> dict[str, tuple[list[str], dict[str, str]]]:
                 "--model",
                 str(MODEL),
                 "--enable-api",
-                "--auth-token",
-                settings.rasa_token,
+                # one argument: a token may start with "-" (token_urlsafe), which would read as an option
+                f"--auth-token={settings.rasa_token}",
                 "--endpoints",
                 str(endpoints),
                 "--credentials",

@@ -1,7 +1,8 @@
 """Koers' extensions loaded into the Rasa server (this package runs in .venv-rasa).
 
 Importing the package (Rasa does, to load ``KoersTrackerStore`` from
-``endpoints.yml``) also installs :func:`cached_action_validation`.
+``endpoints.yml``) also installs :func:`cached_action_validation` and
+:func:`quiet_user_text_warnings`.
 """
 
 from __future__ import annotations
@@ -51,4 +52,17 @@ def cached_action_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def quiet_user_text_warnings() -> None:
+    """Keeps user text out of the logs.
+
+    Rasa warns about a message that starts with ``/`` but is no known intent
+    ("/start CODE", or anything a user types) and quotes the whole message —
+    an invite code or personal words would end up in the log file.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line")
+
+
 cached_action_validation()
+quiet_user_text_warnings()

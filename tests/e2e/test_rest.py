@@ -207,3 +207,24 @@ def test_zzz_one_process_dying_stops_the_group_with_a_clear_message(stack: Stack
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{stack.rasa}/status", timeout=2)
     stack.start()
+
+
+def test_logs_hold_no_message_text_names_or_tokens(stack: Stack) -> None:
+    canary = "KANARIE-LOG-3307"
+    invite = stack.enrol("Canarius Vogelzang", "nl")
+    who = sender()
+    stack.say(who, f"/start {invite['invite_code']}")
+    for text in (
+        f"hallo {canary}",
+        f"ik heb gisteren gesolliciteerd bij {canary} als planner",
+        "Vogelzang BV",
+    ):
+        stack.say(who, text)
+    stack.say(who, f"ik wil er niet meer zijn {canary}")
+    # the supervisor's own output and every process's log file
+    logs = "".join(stack.output) + "".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in sorted((stack.var / "log").glob("*.log"))
+    )
+    assert "web chat http://127.0.0.1" in logs and "Starting Rasa server" in logs, "logs were not found"
+    for secret in (canary, "Canarius", "Vogelzang", invite["invite_code"], stack.token):
+        assert secret not in logs, secret
