@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # pip's notes about this machine's extra package folders are noise, not news
 PIP_NOISE := grep -v -E '^WARNING: Location|BuildBackendWarning|^ *!!|^ *\*+$$|Please be careful|name as your package|with strategy|^ *$$' || true
 
-.PHONY: help setup run test test-unit lint typecheck i18n i18n-extract i18n-update model validate clean chromium bench-nlu bench-caseload
+.PHONY: help setup run test test-unit lint typecheck i18n i18n-extract i18n-update model validate clean chromium bench-nlu bench-caseload test-resilience
 
 help: ## show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ test: setup $(MODEL) chromium lint typecheck validate ## everything: lint, types
 
 bench-nlu: setup $(MODEL) ## held-out NLU quality per language against the goal (writes bench/nlu-results.json)
 	@$(VENV)/bin/python bench/nlu_quality.py
+
+test-resilience: setup $(MODEL) chromium ## the slow load test: 100 concurrent conversations x 10 applications each
+	@KOERS_LOAD_CONVERSATIONS=100 KOERS_LOAD_APPLICATIONS=10 $(VENV)/bin/python -m pytest -q tests/e2e/test_load.py
 
 bench-caseload: setup ## the coach's caseload with 2,000 employees, p50/p95 per page (writes bench/caseload-results.json)
 	@$(VENV)/bin/python bench/caseload.py

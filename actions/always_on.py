@@ -165,6 +165,8 @@ class ActionCrisis(KoersAction):
 class ActionContactCoach(KoersAction):
     """Records that the employee wants their coach, and says when to expect contact."""
 
+    interrupts_forms = True
+
     def name(self) -> str:
         return "action_contact_coach"
 
@@ -185,20 +187,19 @@ class ActionContactCoach(KoersAction):
 class ActionChangeLanguage(KoersAction):
     """Switches to the language named, or offers the choice."""
 
+    interrupts_forms = True
+
     def name(self) -> str:
         return "action_change_language"
 
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
-        from actions.questionnaire import answer_instead
-
-        claimed = answer_instead(turn)
-        if claimed is not None:
-            return claimed
         return set_language(turn, turn.entity("language"))
 
 
 class ActionShowMyData(KoersAction):
     """Shows the employee what is stored about them, and who looked at it."""
+
+    interrupts_forms = True
 
     def name(self) -> str:
         return "action_show_my_data"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from actions import messages as m
 from actions.base import KoersAction, Turn, stop_turn
-from actions.questionnaire import Question, start
+from actions.questionnaire import Question, short_answer, start
 from actions.runtime import database
 from bot import applications as apps
 from bot import i18n
@@ -37,6 +37,7 @@ from bot.models import Application, ApplicationDraft, Employee
 from bot.report import CHANNELS, REASONS, STATUSES
 
 FLOW = "application"
+TEXT_STEPS = frozenset({"employer", "job_title", "applied_on", "vacancy_url", "contact_person", "note"})
 CONFIRM = "confirm"
 FIX = "fix"
 QUEUE = "_queue"  # fields to ask before the confirmation again (a correction, the extras)
@@ -237,8 +238,12 @@ class ApplicationFlow:
         raise Invalid("application.invalid.field")
 
     def claims(self, session: Session, turn: Turn) -> bool:
-        """Lets every other intent interrupt this flow."""
-        return False
+        """Takes a few words at a free-text question as the answer ("medewerker", "Werkgever 3")."""
+        draft = apps.get_draft(session, turn.employee_id)
+        if draft is None:
+            return False
+        step = draft.step or next_step(draft.values)
+        return step in TEXT_STEPS and short_answer(turn)
 
     def finish(self, session: Session, turn: Turn) -> None:
         """Offers what is next once the application is saved or dropped."""
@@ -254,6 +259,8 @@ class ApplicationFlow:
 
 class ActionLogApplication(KoersAction):
     """Starts logging an application (or resumes the unsaved one), prefilled from the message."""
+
+    interrupts_forms = True
 
     def name(self) -> str:
         return "action_log_application"
@@ -287,6 +294,8 @@ def application_button(lang: str, a: Application, **entities: object) -> m.Butto
 
 class ActionUpdateApplication(KoersAction):
     """Records news about an application ("PostNL heeft me afgewezen") in its status history."""
+
+    interrupts_forms = True
 
     def name(self) -> str:
         return "action_update_application"
@@ -375,6 +384,8 @@ def int_or_zero(value: object) -> int:
 
 class ActionShowProgress(KoersAction):
     """Shows the week against the target, the trajectory week and what is open; asks why a week is low."""
+
+    interrupts_forms = True
 
     def name(self) -> str:
         return "action_show_progress"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from actions import messages as m
 from actions.base import KoersAction, Turn, stop_turn
-from actions.questionnaire import Question, start
+from actions.questionnaire import Question, short_answer, start
 from actions.runtime import database
 from bot import i18n
 from bot.catalogue import Assignment, Field, Invalid, catalogue, mentions_medical, parse, self_assessment
@@ -141,8 +141,12 @@ class AssignmentFlow:
         row.answers = answers  # a new dict, so the JSON column is written
 
     def claims(self, session: Session, turn: Turn) -> bool:
-        """Lets every other intent interrupt this flow."""
-        return False
+        """Takes a few words at a text or list question as the answer ("medewerker")."""
+        row = get_row(session, turn.employee_id, self.assignment.key)
+        step = row.current_step
+        if step is None or step == MORE:
+            return False
+        return self.assignment.field(step).type in ("text", "list") and short_answer(turn)
 
     def finish(self, session: Session, turn: Turn) -> None:
         """Marks the assignment done, reads the answers back and offers what is next."""
@@ -213,6 +217,8 @@ def next_buttons(lang: str, progress: dict[str, AssignmentProgress], current: st
 
 class ActionStartAssignments(KoersAction):
     """Starts, resumes, reviews or corrects an assignment, or shows the overview."""
+
+    interrupts_forms = True
 
     def name(self) -> str:
         return "action_start_assignments"

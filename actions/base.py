@@ -206,7 +206,14 @@ def offer_language(turn: Turn) -> list[EventType]:
 
 
 class KoersAction(Action, abc.ABC):
-    """An action that runs only for enrolled employees, after the safety gate."""
+    """An action that runs only for enrolled employees, after the safety gate.
+
+    An action that may interrupt a running questionnaire (``interrupts_forms``)
+    first lets the flow claim the message as its answer (see
+    ``actions.questionnaire.answer_instead``).
+    """
+
+    interrupts_forms = False
 
     @abc.abstractmethod
     def name(self) -> str:
@@ -219,6 +226,12 @@ class KoersAction(Action, abc.ABC):
         turn, events = gate(dispatcher, tracker)
         if turn is None:
             return events
+        if self.interrupts_forms:
+            from actions.questionnaire import answer_instead
+
+            claimed = answer_instead(turn)
+            if claimed is not None:
+                return events + claimed
         return events + await self.act(turn, domain)
 
     @abc.abstractmethod

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions import messages as m
 from actions.base import KoersAction, Turn, stop_turn
-from actions.questionnaire import Question, start
+from actions.questionnaire import Question, short_answer, start
 from actions.runtime import database, settings
 from bot import cv as cvs
 from bot import cvdoc, i18n
@@ -114,9 +114,12 @@ class CvFlow:
         row.sections = sections
 
     def claims(self, session: Session, turn: Turn) -> bool:
-        """Takes "Dutch native, English fluent" as the answer about languages, not as a language switch."""
+        """Takes "Dutch native, English fluent" as the languages answer, and a few words as an answer."""
         row = cvs.get_cv(session, turn.employee_id)
-        return row is not None and cvs.queue(row)[:1] in (["language"], ["languages"])
+        step = cvs.queue(row)[:1] if row is not None else []
+        if step in (["language"], ["languages"]):
+            return True
+        return bool(step) and step[0] != "driving_licence" and short_answer(turn)
 
     def finish(self, session: Session, turn: Turn) -> None:
         """Makes the documents and offers the review."""
@@ -176,6 +179,8 @@ def deliver(session: Session, turn: Turn, row: CurriculumVitae, key: str) -> Non
 
 class ActionStartCv(KoersAction):
     """Starts or resumes the CV, or reviews, reorders, removes and changes its sections."""
+
+    interrupts_forms = True
 
     def name(self) -> str:
         return "action_start_cv"

@@ -92,6 +92,34 @@ def start(flow: str) -> list[EventType]:
     return [SlotSet(FLOW_SLOT, flow), SlotSet(ANSWER_SLOT, None), FollowupAction(FORM)]
 
 
+# intents that may stop a form; a few words at a free-text question are an answer all the same
+# ("medewerker" is a job title, not a request to contact the coach)
+CLAIMABLE = frozenset(
+    {
+        "start_reflection",
+        "start_assignments",
+        "start_cv",
+        "contact_coach",
+        "show_progress",
+        "show_my_data",
+        "change_language",
+        "log_application",
+        "update_application",
+    }
+)
+SHORT_ANSWER_WORDS = 3
+
+
+def short_answer(turn: Turn) -> bool:
+    """Tells whether the message is a few typed words the NLU read as an interruption."""
+    text = turn.text.strip()
+    return (
+        not text.startswith("/")
+        and len(text.split()) <= SHORT_ANSWER_WORDS
+        and (turn.intent or "") in CLAIMABLE
+    )
+
+
 def answer_instead(turn: Turn) -> list[EventType] | None:
     """Takes an interrupting message as the running flow's answer when the flow claims it.
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions import messages as m
 from actions.base import KoersAction, Turn
-from actions.questionnaire import Question, start
+from actions.questionnaire import Question, short_answer, start
 from actions.runtime import database
 from bot import i18n
 from bot.catalogue import Field, Invalid, catalogue, parse
@@ -127,8 +127,10 @@ class ReflectionFlow:
         reflection.answers = answers
 
     def claims(self, session: Session, turn: Turn) -> bool:
-        """Lets every other intent interrupt this flow."""
-        return False
+        """Takes a few words at an open prompt as the answer."""
+        reflection = open_reflection(session, turn.employee_id)
+        step = reflection.current_step if reflection is not None else None
+        return step not in (None, "mood") and short_answer(turn)
 
     def finish(self, session: Session, turn: Turn) -> None:
         """Closes the reflection: reflects the step back, checks mood, plans a reminder."""
@@ -202,6 +204,8 @@ def reflection_summary(session: Session, reflection: Reflection) -> str:
 
 class ActionStartReflection(KoersAction):
     """Starts this week's reflection, or resumes the one in progress."""
+
+    interrupts_forms = True
 
     def name(self) -> str:
         return "action_start_reflection"

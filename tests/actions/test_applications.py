@@ -315,3 +315,30 @@ def test_every_derived_message_exists_in_every_language() -> None:
     ids |= {f"export.column.{c}" for c in apps.CSV_COLUMNS}
     for lang in i18n.languages():
         assert ids <= i18n.catalog_ids(lang), sorted(ids - i18n.catalog_ids(lang))
+
+
+async def test_a_few_words_that_look_like_another_request_are_the_answer(
+    talk: Conversation, db: Database
+) -> None:
+    from actions.always_on import ActionContactCoach
+    from actions.reflection import ActionStartReflection
+
+    await talk.start("log_application", text="ik wil een sollicitatie doorgeven")
+    await talk.answer("Werkgever 7")
+    # the NLU heard "contact my coach" in a job title; the question was the job title
+    _, texts = await talk.run(ActionContactCoach(), talk.tracker("medewerker", "contact_coach"))
+    assert texts == []
+    _, texts = await talk.run(ActionStartReflection(), talk.tracker("vandaag", "start_reflection"))
+    assert texts == []
+    with db.session() as s:
+        draft = s.scalar(select(ApplicationDraft))
+        assert draft is not None
+        assert (
+            draft.values["job_title"] == "medewerker"
+            and draft.values["applied_on"] == apps.today().isoformat()
+        )
+    # a real request in a full sentence still interrupts
+    _, texts = await talk.run(
+        ActionContactCoach(), talk.tracker("ik wil graag dat mijn coach mij belt", "contact_coach")
+    )
+    assert texts and texts[0].startswith(q("contact_coach.done", coach="").split(" ")[0])
