@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,15 @@ YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
 NUMBER = re.compile(r"-?\d+")
 
 
+def ascii_digits(text: str) -> str:
+    """Writes every decimal digit (Arabic-Indic ٢٠١٥, Persian, full-width) as 0–9."""
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+
+
 def parse(f: Field, text: str, intent: str | None, today: dt.date | None = None) -> Any:
     """Returns the value to store for an answer, or raises :class:`Invalid`."""
     today = today or dt.date.today()
-    text = text.strip()
+    text = ascii_digits(text.strip())
     if f.type == "text":
         if len(text) < 2:
             raise Invalid("answer.invalid.text")

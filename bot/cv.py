@@ -14,6 +14,7 @@ CV on request; the coach opens the same documents from the dashboard.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -241,9 +242,13 @@ def read_email(text: str) -> str:
     return value
 
 
+# Cyrillic and Greek letters that look like the Latin licence letters people mean
+LOOKALIKES = str.maketrans("АВСЕМТДаевсмт", "ABCEMTDAEBCMT")
+
+
 def read_licence(text: str) -> str:
-    """Returns the licence categories named ("B", "B en C" → "B, C")."""
-    found = list(dict.fromkeys(LICENCES.findall(text.upper())))
+    """Returns the licence categories named ("B", "B en C" → "B, C"; a Cyrillic "В" is a B)."""
+    found = list(dict.fromkeys(LICENCES.findall(text.translate(LOOKALIKES).upper())))
     if not found:
         raise Invalid("cv.invalid.licence")
     return ", ".join(found)
@@ -270,10 +275,29 @@ def level_of(item: str, lang: str) -> str | None:
     return None
 
 
+@functools.cache
+def separators() -> str:
+    """Returns the pattern that splits a list: commas (also Arabic), semicolons, lines, and "and".
+
+    The word "and" of every supported language comes from CLDR's list patterns
+    ("{0} en {1}", "{0} ve {1}"); a conjunction written onto the next word
+    (Arabic "و") is left alone, Arabic lists use "،".
+    """
+    words = set()
+    for code in i18n.languages():
+        pattern = Locale.parse(code).list_patterns["standard"].get("2", "")
+        middle = pattern.replace("{0}", "\0").replace("{1}", "\1")
+        between = middle.partition("\0")[2].partition("\1")[0]
+        if between.startswith(" ") and between.endswith(" ") and between.strip(" ,"):
+            words.add(re.escape(between.strip(" ,")))
+    conjunctions = "".join(f"| {w} " for w in sorted(words))
+    return rf"[,;\n،؛]+{conjunctions}"
+
+
 def read_languages(text: str, lang: str) -> list[dict[str, str]]:
     """Reads "Nederlands moedertaal, Engels goed" into languages with a level each."""
     found = []
-    for item in re.split(r"[,;\n]+| en | and ", text):
+    for item in re.split(separators(), text):
         item = " ".join(item.split()).strip(" .:-")
         if not item:
             continue

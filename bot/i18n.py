@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import gettext
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -166,7 +167,7 @@ def word_list(code: str, name: str) -> tuple[str, ...]:
         return ()
     phrases = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip().lower()
+        line = line.strip()
         if line and not line.startswith("#"):
             phrases.append(_normalise(line))
     return tuple(phrases)
@@ -177,8 +178,18 @@ def crisis_keywords(code: str) -> tuple[str, ...]:
     return word_list(code, "crisis_keywords")
 
 
+def fold(text: str) -> str:
+    """Lower-cases and drops accents and vowel marks, so spellings compare equal.
+
+    "İNTİHAR" → "intihar", "zelfmoord" with or without an accent, Arabic with
+    or without harakat, and أ / إ / آ as ا.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _normalise(text: str) -> str:
-    text = text.lower().replace("’", "'")
+    text = fold(text).replace("’", "'")
     return " " + re.sub(r"[^\w']+", " ", text).strip() + " "
 
 
