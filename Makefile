@@ -104,8 +104,9 @@ test: setup $(MODEL) chromium lint typecheck validate ## everything: lint, types
 bench-nlu: setup $(MODEL) ## held-out NLU quality per language against the goal (writes bench/nlu-results.json)
 	@$(VENV)/bin/python bench/nlu_quality.py
 
-test-resilience: setup $(MODEL) chromium ## the slow load test: 100 concurrent conversations x 10 applications each
-	@KOERS_LOAD_CONVERSATIONS=100 KOERS_LOAD_APPLICATIONS=10 $(VENV)/bin/python -m pytest -q tests/e2e/test_load.py
+test-resilience: setup $(MODEL) chromium ## the slow tests: 100 conversations x 10 applications at once; 10,000 hostile messages
+	@KOERS_LOAD_CONVERSATIONS=100 KOERS_LOAD_APPLICATIONS=10 KOERS_FUZZ_MESSAGES=10000 \
+		$(VENV)/bin/python -m pytest -q tests/e2e/test_load.py tests/e2e/test_fuzz.py
 
 bench-caseload: setup ## the coach's caseload with 2,000 employees, p50/p95 per page (writes bench/caseload-results.json)
 	@$(VENV)/bin/python bench/caseload.py

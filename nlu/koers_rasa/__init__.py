@@ -1,8 +1,8 @@
 """Koers' extensions loaded into the Rasa server (this package runs in .venv-rasa).
 
 Importing the package (Rasa does, to load ``KoersTrackerStore`` from
-``endpoints.yml``) also installs :func:`cached_action_validation` and
-:func:`quiet_user_text_warnings`.
+``endpoints.yml``) also installs :func:`cached_action_validation`,
+:func:`quiet_user_text_warnings` and :func:`bounded_rest_messages`.
 """
 
 from __future__ import annotations
@@ -64,5 +64,27 @@ def quiet_user_text_warnings() -> None:
     warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line")
 
 
+MAX_MESSAGE = 4096  # Telegram's own limit; the web chat refuses more than 4,000
+
+
+def _extract_message(self: Any, request: Any) -> Any:
+    """Returns the REST message, cut to ``MAX_MESSAGE`` characters."""
+    message = request.json.get("message", None)
+    return message[:MAX_MESSAGE] if isinstance(message, str) else message
+
+
+def bounded_rest_messages() -> None:
+    """Cuts REST messages to 4,096 characters before Rasa reads them.
+
+    Every user message is kept in the tracker and sent to the action server
+    with it; a stream of 60–100 KB messages made that request grow until the
+    server fell over. No person types more than a Telegram message at once.
+    """
+    from rasa.core.channels.rest import RestInput
+
+    RestInput._extract_message = _extract_message  # type: ignore[method-assign]
+
+
 cached_action_validation()
 quiet_user_text_warnings()
+bounded_rest_messages()

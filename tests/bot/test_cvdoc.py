@@ -298,3 +298,28 @@ def test_filename_is_safe() -> None:
     assert cvdoc.filename({"personal": {"name": "محمد"}}, "nl", "pdf") == "cv.pdf"
     long = cvdoc.filename({"personal": {"name": "a" * 300}}, "nl", "pdf")
     assert len(long) <= 90 and "/" not in long and " " not in long
+
+
+@pytest.mark.parametrize(
+    ("lang", "name", "skill"),
+    [("ar", "أحمد العلي", "التخطيط"), ("pl", "Zażółć Gęśląjaźń", "planowanie tras")],
+)
+def test_arabic_and_polish_cvs_render_with_their_own_headings(lang: str, name: str, skill: str) -> None:
+    from bot import i18n
+
+    data = {
+        "personal": {"name": name, "place": "Utrecht"},
+        "work_history": [
+            {"employer": "PostNL", "role": skill, "period": {"from": 2015, "to": "now"}, "tasks": skill}
+        ],
+        "skills": [skill, "Excel"],
+        "order": list(cvdoc.SECTIONS),
+    }
+    html = cvdoc.render_html(data, lang, dt.date(2026, 11, 26))
+    direction = "rtl" if lang == "ar" else "ltr"
+    assert f'lang="{lang}"' in html and f'dir="{direction}"' in html
+    pdf = cvdoc.render_pdf(data, lang, dt.date(2026, 11, 26))
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert name in text and skill in text and "PostNL" in text
+    assert i18n.t(lang, "cv.heading.work_history") in text
+    assert i18n.t(lang, "cv.heading.skills") in text

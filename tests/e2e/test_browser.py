@@ -209,3 +209,31 @@ def test_coach_dashboard_crisis_first_resolve_report_and_no_xss(
     )
     assert errors == []
     context.close()
+
+
+def test_arabic_chat_reads_right_to_left(stack: Stack, browser: Browser, tmp_path: Path) -> None:
+    invite = stack.enrol("سارة", "ar")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ar")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{stack.web}/chat?code={invite['invite_code']}")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    welcome = i18n.t("ar", "enrol.welcome", name="سارة")
+    first = page.locator(".from-bot p").first
+    expect(first).to_have_text(welcome, timeout=60_000)
+    # each bubble takes its direction from its own text: Arabic right-to-left, a Latin answer left-to-right
+    assert first.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    page.locator("#message").fill("PostNL 2026")
+    page.keyboard.press("Enter")
+    mine = page.locator(".from-user p").last
+    expect(mine).to_have_text("PostNL 2026", timeout=30_000)
+    assert mine.evaluate("el => getComputedStyle(el).direction") == "ltr"
+    # the text box and buttons follow the page: right-to-left
+    assert page.locator("#message").evaluate("el => getComputedStyle(el).direction") == "rtl"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(tmp_path / "chat-ar.png"))
+    assert (tmp_path / "chat-ar.png").stat().st_size > 5000
+    assert errors == []
+    context.close()
