@@ -9,7 +9,11 @@ RASA_VENV := .venv-rasa
 APP_STAMP := $(VENV)/.installed
 RASA_STAMP := $(RASA_VENV)/.installed
 MODEL := models/koers.tar.gz
-NLU_FILES := nlu/config.yml nlu/domain.yml $(shell find nlu/data -name '*.yml' 2>/dev/null)
+NLU_FILES := nlu/config.yml nlu/domain.yml $(shell find nlu/data -name '*.yml' 2>/dev/null | sort)
+# the list of training files itself: removing or renaming a file also retrains
+NLU_LIST := models/.nlu-files
+NLU_LIST_NOW := $(shell echo $(NLU_FILES) | sha256sum | cut -c1-16)
+$(shell mkdir -p models; [ "$$(cat $(NLU_LIST) 2>/dev/null)" = "$(NLU_LIST_NOW)" ] || echo $(NLU_LIST_NOW) > $(NLU_LIST))
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/koers.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 BABEL_KEYWORDS := -k say:1 -k send:3 -k text:2 -k button:2 -k t:2 -k tn:2 -k N_ -k _ --no-default-keywords
@@ -54,7 +58,7 @@ i18n-extract: $(APP_STAMP) ## extract message ids from the code into locales/koe
 i18n-update: i18n-extract ## add new message ids to every catalog (then translate them)
 	@$(VENV)/bin/pybabel update -q -i locales/koers.pot -d locales -D koers --no-fuzzy-matching
 
-$(MODEL): $(NLU_FILES) $(RASA_STAMP)
+$(MODEL): $(NLU_FILES) $(NLU_LIST) $(RASA_STAMP)
 	@echo "==> [3/4] Training the assistant's model (about 5–7 minutes on 2 cores; only when nlu/ changed)"
 	@mkdir -p models var
 	@$(RASA_VENV)/bin/rasa train --config nlu/config.yml --domain nlu/domain.yml --data nlu/data \
