@@ -188,34 +188,36 @@ async def resolve_signal(request: Request) -> Response:
     return back_to(request, employee_id, "signals")
 
 
-async def add_note(request: Request) -> Response:
-    """Adds the coach's own note on the employee (never shown to the employer)."""
+async def store_text(
+    request: Request,
+    model: type[CoachNote] | type[CoachMessage],
+    limit: int,
+    action: str,
+    target: str,
+    anchor: str,
+) -> Response:
+    """Stores a coach's text about (or to) the employee from a form, audited; then back to the page."""
     with request.app.state.db.session() as session, session.begin():
         found = await own_form(request, session)
         if isinstance(found, Response):
             return found
         coach, employee, form = found
-        text = str(form.get("text", "")).strip()[:5000]
+        text = str(form.get("text", "")).strip()[:limit]
         if text:
-            session.add(CoachNote(employee_id=employee.id, coach_id=coach.coach_id, text=text))
-            audit(session, coach, employee.id, "note", "coach note added")
+            session.add(model(employee_id=employee.id, coach_id=coach.coach_id, text=text))
+            audit(session, coach, employee.id, action, target)
         employee_id = employee.id
-    return back_to(request, employee_id, "notes")
+    return back_to(request, employee_id, anchor)
+
+
+async def add_note(request: Request) -> Response:
+    """Adds the coach's own note on the employee (never shown to the employer)."""
+    return await store_text(request, CoachNote, 5000, "note", "coach note added", "notes")
 
 
 async def send_message(request: Request) -> Response:
     """Queues a message to the employee through the assistant (Telegram and the web chat)."""
-    with request.app.state.db.session() as session, session.begin():
-        found = await own_form(request, session)
-        if isinstance(found, Response):
-            return found
-        coach, employee, form = found
-        text = str(form.get("text", "")).strip()[:2000]
-        if text:
-            session.add(CoachMessage(employee_id=employee.id, coach_id=coach.coach_id, text=text))
-            audit(session, coach, employee.id, "message", "message to the employee")
-        employee_id = employee.id
-    return back_to(request, employee_id, "message")
+    return await store_text(request, CoachMessage, 2000, "message", "message to the employee", "message")
 
 
 async def save_settings(request: Request) -> Response:

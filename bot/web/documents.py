@@ -59,18 +59,25 @@ async def cv_download(request: Request) -> Response:
     return attachment(content, cvs.FORMATS[found.fmt], name)
 
 
-async def coach_cv(request: Request) -> Response:
-    """Downloads the CV of one of this coach's employees (audited)."""
-    fmt = request.path_params["fmt"]
-    if fmt not in cvs.FORMATS:
-        return Response("unknown format", status_code=404)
+def own_download(request: Request, what: str) -> int | Response:
+    """Returns the id of this coach's employee in the path, with the download audited; else the refusal."""
     with request.app.state.db.session() as session, session.begin():
         found = own_employee(request, session)
         if isinstance(found, Response):
             return found
         coach, employee = found
-        employee_id = employee.id
-        audit(session, coach, employee_id, "download", f"cv ({fmt})")
+        audit(session, coach, employee.id, "download", what)
+        return employee.id
+
+
+async def coach_cv(request: Request) -> Response:
+    """Downloads the CV of one of this coach's employees (audited)."""
+    fmt = request.path_params["fmt"]
+    if fmt not in cvs.FORMATS:
+        return Response("unknown format", status_code=404)
+    employee_id = own_download(request, f"cv ({fmt})")
+    if isinstance(employee_id, Response):
+        return employee_id
     rendered = await asyncio.to_thread(render_cv, request, employee_id, fmt)
     if rendered is None:
         return not_found(request, "coach.employee.no_cv")
@@ -83,22 +90,17 @@ async def coach_applications(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in ("csv", "pdf"):
         return Response("unknown format", status_code=404)
-    with request.app.state.db.session() as session, session.begin():
-        found = own_employee(request, session)
-        if isinstance(found, Response):
-            return found
-        coach, employee = found
-        employee_id = employee.id
-        audit(session, coach, employee_id, "download", f"applications ({fmt})")
-        if fmt == "csv":
-            content = apps.export_csv(session, employee_id, i18n.FALLBACK_LANGUAGE).encode("utf-8-sig")
-    if fmt == "pdf":
+    employee_id = own_download(request, f"applications ({fmt})")
+    if isinstance(employee_id, Response):
+        return employee_id
 
-        def pdf() -> bytes:
-            with request.app.state.db.session() as session:
-                return apps.export_pdf(session, employee_id, i18n.FALLBACK_LANGUAGE)
+    def export() -> bytes:
+        with request.app.state.db.session() as session:
+            if fmt == "csv":
+                return apps.export_csv(session, employee_id, i18n.FALLBACK_LANGUAGE).encode("utf-8-sig")
+            return apps.export_pdf(session, employee_id, i18n.FALLBACK_LANGUAGE)
 
-        content = await asyncio.to_thread(pdf)
+    content = await asyncio.to_thread(export)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
     return attachment(content, media, f"sollicitaties-{employee_id}.{fmt}")
 
