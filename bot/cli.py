@@ -252,6 +252,34 @@ def cmd_signals_refresh(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    """Fills the database with demo coaches and a caseload with history (refuses one with employees)."""
+    from bot.seed import SEED_PASSWORD, check, seed
+
+    check(args.coaches, args.employees, args.weeks)
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else SEED_PASSWORD
+    db = _database(settings)
+    result = seed(
+        db,
+        coaches=args.coaches,
+        employees=args.employees,
+        weeks=args.weeks,
+        seed=args.seed,
+        password=password,
+        force=args.force,
+    )
+    db.dispose()
+    data = result.as_dict()
+    rows = sum(result.rows.values())
+    login = f"; log in as {result.coaches[0]}" + (f" with {SEED_PASSWORD!r}" if result.password else "")
+    text = (
+        f"seeded {data['coaches']} coaches and {data['employees']} employees with up to {args.weeks} weeks "
+        f"of history ({rows} rows) in {data['seconds']} s{login}"
+    )
+    _print(data, args.json, text)
+    return 0
+
+
 def cmd_nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluates the NLU on a held-out TSV file against a Rasa server."""
     from bot.nlueval import evaluate_file
@@ -357,6 +385,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: stdout)")
     p.add_argument("--language", default=FALLBACK_LANGUAGE, help="language of the labels (default nl)")
     p.set_defaults(func=cmd_applications)
+    p = sub.add_parser("seed", help="demo data: coaches and a caseload with history (empty database only)")
+    p.add_argument("--coaches", type=int, default=20)
+    p.add_argument("--employees", type=int, default=2000, help="spread round-robin over the coaches")
+    p.add_argument("--weeks", type=int, default=104, help="the longest history, in trajectory weeks (1-104)")
+    p.add_argument("--seed", type=int, default=42, help="the same seed gives the same data")
+    p.add_argument("--force", action="store_true", help="also when employees exist (adds, deletes nothing)")
+    p.add_argument("--password-stdin", action="store_true", help="coaches' password (default: a demo one)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_seed)
     p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV")
     p.add_argument("file")
     p.add_argument("--rasa-url", help="a running Rasa server (default: start one)")

@@ -167,8 +167,12 @@ class Application(Base):
     """A job application: the evidence UWV weighs at the RIV-toets."""
 
     __tablename__ = "applications"
-    # the caseload counts each employee's applications of one week
-    __table_args__ = (Index("ix_applications_employee_applied", "employee_id", "applied_on"),)
+    __table_args__ = (
+        # one employee's applications of a week or month (employee page, report, signals)
+        Index("ix_applications_employee_applied", "employee_id", "applied_on"),
+        # everyone's applications of this week, per employee (the caseload), from the index alone
+        Index("ix_applications_week", "applied_on", "employee_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
@@ -176,7 +180,7 @@ class Application(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     employer: Mapped[str] = mapped_column(String(200))
     job_title: Mapped[str] = mapped_column(String(200))
-    applied_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    applied_on: Mapped[dt.date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32), default="sent")
     vacancy_url: Mapped[str | None] = mapped_column(String(1000))
@@ -254,6 +258,8 @@ class Signal(Base):
     """Something the coach should look at: crisis, inactivity, low mood, a request."""
 
     __tablename__ = "signals"
+    # the caseload reads open signals (resolved_at IS NULL) per employee from this index alone
+    __table_args__ = (Index("ix_signals_open", "resolved_at", "employee_id", "urgency"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)

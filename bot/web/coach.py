@@ -17,7 +17,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -388,8 +388,8 @@ FILTERS = ("signals", "below_target", "light", "intensive")
 async def caseload(request: Request) -> Response:
     """Lists this coach's employees only: urgent signals first, with filters, search and pages.
 
-    Three grouped subqueries (open signals, this week's applications) keep it
-    one round trip per page, also with thousands of employees.
+    Two grouped subqueries (open signals, this week's applications) keep it
+    two statements per page (count and rows), also with thousands of employees.
     """
     from bot.web.app import render
 
@@ -422,9 +422,16 @@ async def caseload(request: Request) -> Response:
 
 
 def caseload_rows(
-    session: Session, coach_id: int, query: str, shown: str, page_no: int, lang: str, secret: str
+    session: Session, coach_id: int | None, query: str, shown: str, page_no: int, lang: str, secret: str
 ) -> tuple[list[dict[str, Any]], int]:
-    """Returns one page of the caseload and the number of employees that match."""
+    """Returns one page of the caseload and the number of employees that match.
+
+    Two statements whatever the page holds: the count and the page, each one
+    query with the grouped subqueries. ``coach_id=None`` reads every coach's
+    employees at once: the product has no admin role, so nothing in the web
+    app asks for that; ``bench/coach_scale.py`` uses it as the admin-style
+    query over the whole database.
+    """
     from bot import applications as apps
     from bot.signals import URGENCY, next_milestone
 
@@ -446,8 +453,9 @@ def caseload_rows(
         select(Employee, signals.c.top, signals.c.n, func.coalesce(week.c.count, 0))
         .outerjoin(signals, signals.c.employee_id == Employee.id)
         .outerjoin(week, week.c.employee_id == Employee.id)
-        .where(Employee.coach_id == coach_id)
     )
+    if coach_id is not None:
+        stmt = stmt.where(Employee.coach_id == coach_id)
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Employee.name.ilike(f"%{escaped}%", escape="\\"))
@@ -531,8 +539,16 @@ async def employee_page(request: Request) -> Response:
     return render(request, "coach_employee.html", coach.language, coach=coach, **context)
 
 
+SHOWN_APPLICATIONS = 100
+
+
 def employee_records(session: Session, employee_id: int, lang: str) -> dict[str, object]:
-    """Returns the profile, assessment, reflections and summaries shown to the coach."""
+    """Returns the profile, assessment, reflections, summaries and applications shown to the coach.
+
+    A fixed number of statements however long the history: the newest 100
+    applications come with their status histories in one more query
+    (``selectinload``), and the counts are one aggregate.
+    """
     from bot import applications as apps
     from bot.cv import get_cv
     from bot.profile import assessment, profile, rows
@@ -551,9 +567,22 @@ def employee_records(session: Session, employee_id: int, lang: str) -> dict[str,
             select(Summary).where(Summary.employee_id == employee_id).order_by(Summary.id.desc()).limit(50)
         )
     )
-    employee = session.get(Employee, employee_id)
-    assert employee is not None
-    week = apps.week_progress(session, employee, apps.today())
+    monday = apps.monday_of(apps.today())
+    this_week = Application.applied_on.between(monday, monday + dt.timedelta(days=6))
+    total, week_count, agencies = session.execute(
+        select(
+            func.count(Application.id),
+            func.count(Application.id).filter(this_week),
+            func.count(Application.id).filter(Application.channel == "agency"),
+        ).where(Application.employee_id == employee_id)
+    ).one()
+    newest = session.scalars(
+        select(Application)
+        .where(Application.employee_id == employee_id)
+        .order_by(Application.applied_on.desc(), Application.id.desc())
+        .limit(SHOWN_APPLICATIONS)
+        .options(selectinload(Application.history))
+    )
     applications = [
         {
             "applied_on": i18n.format_date(lang, a.applied_on, "medium"),
@@ -563,13 +592,13 @@ def employee_records(session: Session, employee_id: int, lang: str) -> dict[str,
             "status": apps.label(STATUSES, lang, a.status),
             "history": apps.history_text(a, lang),
         }
-        for a in reversed(apps.rows_for(session, employee_id))
+        for a in newest
     ]
     return {
-        "applications": applications[:100],
-        "applications_total": len(applications),
-        "week_count": week.count,
-        "agencies": week.agencies,
+        "applications": applications,
+        "applications_total": int(total or 0),
+        "week_count": int(week_count or 0),
+        "agencies": int(agencies or 0),
         "agencies_expected": apps.AGENCIES_EXPECTED,
         "has_cv": get_cv(session, employee_id) is not None,
         "profile": parts,
