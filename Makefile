@@ -23,7 +23,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # pip's notes about this machine's extra package folders are noise, not news
 PIP_NOISE := grep -v -E '^WARNING: Location|BuildBackendWarning|^ *!!|^ *\*+$$|Please be careful|name as your package|with strategy|^ *$$' || true
 
-.PHONY: help setup run test test-unit lint typecheck i18n i18n-extract i18n-update model validate clean chromium bench-nlu bench-caseload test-resilience
+.PHONY: help setup run test test-unit lint typecheck i18n i18n-extract i18n-update model validate clean chromium bench bench-scale bench-nlu bench-caseload bench-coach test-resilience
 
 help: ## show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -108,12 +108,30 @@ test: setup $(MODEL) chromium lint typecheck validate ## everything: lint, types
 bench-nlu: setup $(MODEL) ## held-out NLU quality per language against the goal (writes bench/nlu-results.json)
 	@$(VENV)/bin/python bench/nlu_quality.py
 
-test-resilience: setup $(MODEL) chromium ## the slow tests: 100 conversations x 10 applications at once; 10,000 hostile messages
-	@KOERS_LOAD_CONVERSATIONS=100 KOERS_LOAD_APPLICATIONS=10 KOERS_FUZZ_MESSAGES=10000 \
-		$(VENV)/bin/python -m pytest -q tests/e2e/test_load.py tests/e2e/test_fuzz.py
+test-resilience: setup $(MODEL) chromium ## the slow tests: 100 conversations x 10 applications at once; 10,000 hostile messages; one slow action
+	@pg_url=$$(scripts/postgres.sh start) && trap 'scripts/postgres.sh stop' EXIT && \
+		KOERS_TEST_POSTGRES_URL=$$pg_url KOERS_RESILIENCE=1 \
+		KOERS_LOAD_CONVERSATIONS=100 KOERS_LOAD_APPLICATIONS=10 KOERS_FUZZ_MESSAGES=10000 \
+		$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_load.py tests/e2e/test_fuzz.py \
+		tests/e2e/test_faults.py "tests/e2e/test_postgres.py::test_one_slow_action_does_not_slow_the_others"
+
+bench: setup $(MODEL) ## Koers against a bare `rasa init` assistant: latency, throughput, long history, cost (writes bench/results.json, BENCHMARKS.md)
+	@$(VENV)/bin/python bench/turns.py
+	@$(VENV)/bin/python bench/report.py
+
+bench-scale: setup $(MODEL) ## nginx + 2 Rasa (Redis locks) + 2 action servers + PostgreSQL: 100 conversations, nothing lost (writes bench/scale-results.json)
+	@for pkg in nginx:nginx-light redis-server:redis-server; do \
+		command -v $${pkg%%:*} >/dev/null 2>&1 || test -x /usr/sbin/$${pkg%%:*} || { echo "==> installing $${pkg#*:} (Debian package)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $${pkg#*:} >/dev/null; }; done
+	@$(VENV)/bin/python -m bench.scale
+	@$(VENV)/bin/python bench/report.py
 
 bench-caseload: setup ## the coach's caseload with 2,000 employees, p50/p95 per page (writes bench/caseload-results.json)
 	@$(VENV)/bin/python bench/caseload.py
+
+bench-coach: setup ## the coach's side at scale on SQLite and PostgreSQL: 2,000 employees x 104 weeks, pages, PDF (writes bench/coach-scale-results.json)
+	@$(VENV)/bin/python bench/coach_scale.py
 
 clean: ## remove the environments, the model and local data
 	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .mypy_cache .ruff_cache

@@ -65,6 +65,9 @@ class ActionGreet(KoersAction):
 class ActionHelp(KoersAction):
     """Explains what the assistant can do and how to reach the coach."""
 
+    # a running flow may take the message as its answer (an e-mail address read as help)
+    interrupts_forms = True
+
     def name(self) -> str:
         return "action_help"
 

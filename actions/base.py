@@ -10,10 +10,12 @@ the action do its own work.
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -70,6 +72,12 @@ class Turn:
     def intent(self) -> str | None:
         """Returns the intent of the latest user message."""
         return (self.tracker.latest_message.get("intent") or {}).get("name")
+
+    @property
+    def confidence(self) -> float:
+        """Returns how sure the NLU was of :attr:`intent` (1 when not given, as for a button payload)."""
+        confidence = (self.tracker.latest_message.get("intent") or {}).get("confidence")
+        return 1.0 if confidence is None else float(confidence)
 
     def entity(self, name: str) -> str | None:
         """Returns the first value of an entity in the latest message."""
@@ -205,6 +213,24 @@ def offer_language(turn: Turn) -> list[EventType]:
     return [SlotSet(OFFER_SLOT, other)]
 
 
+T = TypeVar("T")
+
+
+async def off_the_loop(body: Callable[[], Awaitable[T]]) -> T:
+    """Runs an action's body in a worker thread, on that thread's own event loop.
+
+    Actions talk to the database synchronously (SQLAlchemy sessions). Run on
+    the action server's event loop, one slow query (a locked row, a busy
+    PostgreSQL) would stall every other employee's turn; in a worker thread it
+    delays only its own conversation. The thread pool is asyncio's default.
+    """
+    return await asyncio.to_thread(lambda: asyncio.run(_awaited(body)))
+
+
+async def _awaited(body: Callable[[], Awaitable[T]]) -> T:
+    return await body()
+
+
 class KoersAction(Action, abc.ABC):
     """An action that runs only for enrolled employees, after the safety gate.
 
@@ -222,7 +248,12 @@ class KoersAction(Action, abc.ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Runs the gate, then the action itself."""
+        """Runs the gate, then the action itself (in a worker thread: see :func:`off_the_loop`)."""
+        return await off_the_loop(lambda: self._gated(dispatcher, tracker, domain))
+
+    async def _gated(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         turn, events = gate(dispatcher, tracker)
         if turn is None:
             return events

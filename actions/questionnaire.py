@@ -10,6 +10,7 @@ or after a restart — and one set of interruption rules serves every flow.
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +22,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions import messages as m
-from actions.base import KoersAction, Turn, gate, stop_turn
+from actions.base import KoersAction, Turn, gate, off_the_loop, stop_turn
 from actions.runtime import database
 from bot.catalogue import Invalid
 
@@ -108,16 +109,22 @@ CLAIMABLE = frozenset(
     }
 )
 SHORT_ANSWER_WORDS = 3
+# below this, the NLU is guessing: at a free-text question the message is the answer
+UNSURE = 0.6
 
 
 def short_answer(turn: Turn) -> bool:
-    """Tells whether the message is a few typed words the NLU read as an interruption."""
+    """Tells whether a typed message the NLU read as an interruption is likely the answer.
+
+    It is when it is a few words ("medewerker"), or when the NLU was unsure of
+    the interruption (a long free-text answer that happens to mention data or
+    a job). A clear request ("ik wil mijn cv maken") still interrupts; crisis,
+    stop and help are never claimed.
+    """
     text = turn.text.strip()
-    return (
-        not text.startswith("/")
-        and len(text.split()) <= SHORT_ANSWER_WORDS
-        and (turn.intent or "") in CLAIMABLE
-    )
+    if text.startswith("/") or (turn.intent or "") not in CLAIMABLE:
+        return False
+    return len(text.split()) <= SHORT_ANSWER_WORDS or turn.confidence < UNSURE
 
 
 def answer_instead(turn: Turn) -> list[EventType] | None:
@@ -169,6 +176,9 @@ def wants_to_stop(tracker: Tracker) -> bool:
     )
 
 
+_TURN: contextvars.ContextVar[Turn] = contextvars.ContextVar("questionnaire_turn")
+
+
 class ValidateQuestionnaireForm(FormValidationAction):
     """Checks each answer, stores it, and tells the form whether more questions follow."""
 
@@ -178,14 +188,19 @@ class ValidateQuestionnaireForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Runs the safety gate before any answer is read."""
+        """Runs the safety gate before any answer is read (in a worker thread, like every action)."""
+        return await off_the_loop(lambda: self._gated(dispatcher, tracker, domain))
+
+    async def _gated(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         turn, events = gate(dispatcher, tracker)
         if turn is None:
             return events
         if wants_to_stop(tracker):
             turn.say("stop.paused", buttons=m.menu(turn.lang))
             return [*events, ActiveLoop(None), SlotSet(ANSWER_SLOT, None), SlotSet(REQUESTED_SLOT, None)]
-        self._turn = turn
+        _TURN.set(turn)  # this run's own context: concurrent runs never see each other's turn
         return events + await super().run(dispatcher, tracker, domain)
 
     async def validate_answer(
@@ -195,7 +210,7 @@ class ValidateQuestionnaireForm(FormValidationAction):
         if value is None or value == DONE:
             # the slot being cleared (when a flow starts) is not an answer
             return {ANSWER_SLOT: value}
-        turn: Turn = self._turn
+        turn = _TURN.get()
         flow = flow_for(tracker.get_slot(FLOW_SLOT), turn.employee_id)
         if flow is None:
             return {ANSWER_SLOT: DONE}

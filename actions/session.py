@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import EMPLOYEE_SLOT, LANGUAGE_SLOT
+from actions.base import EMPLOYEE_SLOT, LANGUAGE_SLOT, off_the_loop
 from actions.runtime import database
 from bot import enrolment
 from bot.summaries import session_summary, store_summary
@@ -41,6 +41,9 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Returns the session start, the carried slots and the listen."""
+        return await off_the_loop(lambda: self._start(tracker))
+
+    async def _start(self, tracker: Tracker) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
         events += [SlotSet(k, tracker.get_slot(k)) for k in CARRIED if tracker.get_slot(k) is not None]
         found = previous_session(tracker.events)

@@ -1,8 +1,10 @@
 """Measures NLU quality on the held-out files and writes ``bench/nlu-results.json``.
 
 Run with ``make bench-nlu`` (it starts a temporary Rasa server with the trained
-model). Exits 1 when a language misses the goal: intent macro-F1 >= 0.95 and
-crisis recall 1.0 (intent or keyword net).
+model). Every ``nlu/tests/heldout*.tsv`` is scored on its own. Exits 1 when a
+set misses its goal: intent macro-F1 >= 0.95 for the first two languages
+(Dutch and English), >= 0.93 for every language added later (issue #9), and
+crisis recall 1.0 (intent or keyword net) everywhere.
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ import platform
 import sys
 from pathlib import Path
 
-from bot import ROOT
+from bot import ROOT, i18n
 from bot.config import load_settings
 from bot.nlueval import evaluate_file
 
 GOAL_MACRO_F1 = 0.95
+GOAL_ADDED_LANGUAGE = 0.93
+
+
+def goal(lang: str) -> float:
+    """The macro-F1 goal of one language."""
+    return GOAL_MACRO_F1 if lang in (i18n.FALLBACK_LANGUAGE, i18n.LINGUA_FRANCA) else GOAL_ADDED_LANGUAGE
 
 
 def main() -> int:
@@ -25,13 +33,14 @@ def main() -> int:
     settings = load_settings()
     results = {}
     ok = True
-    for path in sorted((ROOT / "nlu" / "tests").glob("heldout_*.tsv")):
+    for path in sorted((ROOT / "nlu" / "tests").glob("heldout*.tsv")):
         for lang, scores in evaluate_file(str(path), settings, with_errors=True)["languages"].items():
-            results[lang] = scores
-            passed = scores["intent_macro_f1"] >= GOAL_MACRO_F1 and scores["crisis_recall"] == 1.0
+            results[f"{path.name}:{lang}"] = scores
+            scores["goal_macro_f1"] = goal(lang)
+            passed = scores["intent_macro_f1"] >= goal(lang) and scores["crisis_recall"] == 1.0
             ok &= passed
             print(
-                f"{lang}: macro-F1 {scores['intent_macro_f1']:.4f}  "
+                f"{path.name} {lang}: macro-F1 {scores['intent_macro_f1']:.4f}  "
                 f"accuracy {scores['intent_accuracy']:.4f}  "
                 f"entity F1 {scores['entity_f1']:.4f}  crisis recall {scores['crisis_recall']}  "
                 f"{'meets' if passed else 'MISSES'} the goal"
@@ -42,8 +51,12 @@ def main() -> int:
             {
                 "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "machine": platform.platform(),
-                "goal": {"intent_macro_f1": GOAL_MACRO_F1, "crisis_recall": 1.0},
-                "languages": results,
+                "goal": {
+                    "intent_macro_f1": GOAL_MACRO_F1,
+                    "intent_macro_f1_added_languages": GOAL_ADDED_LANGUAGE,
+                    "crisis_recall": 1.0,
+                },
+                "sets": results,
             },
             ensure_ascii=False,
             indent=2,

@@ -2,13 +2,21 @@
 
 Importing the package (Rasa does, to load ``KoersTrackerStore`` from
 ``endpoints.yml``) also installs :func:`cached_action_validation`,
-:func:`quiet_user_text_warnings` and :func:`bounded_rest_messages`.
+:func:`quiet_user_text_warnings`, :func:`bounded_rest_messages`,
+:func:`tell_when_actions_fail` and :func:`tell_when_turns_fail`.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import logging
+import sys
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -85,6 +93,114 @@ def bounded_rest_messages() -> None:
     RestInput._extract_message = _extract_message  # type: ignore[method-assign]
 
 
+# set while one action runs: did a call to the action server fail?
+_ACTION_FAILED: contextvars.ContextVar[bool] = contextvars.ContextVar("koers_action_failed", default=False)
+
+
+def _unavailable_text(language: str | None) -> str:
+    """The catalog's "can't answer right now" sentence in the user's language.
+
+    Read through ``bot.i18n`` (pure Python and babel, both in this environment),
+    so the one language registry and the one set of catalogs serve Rasa too.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.append(str(ROOT))
+    from bot import i18n
+
+    return i18n.t(language, "web.error.unavailable")
+
+
+def tell_when_actions_fail() -> None:
+    """Answers the user kindly when the action server cannot be reached or fails.
+
+    Rasa 3.6 logs a failed custom action, drops its events and goes on predicting,
+    so the user hears nothing (and a form may call the dead server ten times).
+    With this, a failed call ends the turn: the user reads, in their language,
+    that the message was not processed and to try again in a minute; the
+    conversation listens again with the form still active, so once the action
+    server is back the same answer continues the form where it was. Nothing
+    half-done is stored: each action's database work is one transaction, and
+    repeated writes are idempotent (application drafts carry their key).
+    """
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    remote_run = RemoteAction.run
+    run_action = MessageProcessor._run_action
+
+    async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await remote_run(self, *args, **kwargs)
+        except ActionExecutionRejection:
+            raise
+        except Exception:
+            _ACTION_FAILED.set(True)
+            raise
+
+    async def _run_action(
+        self: Any, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any
+    ) -> bool:
+        token = _ACTION_FAILED.set(False)
+        try:
+            go_on: bool = await run_action(self, action, tracker, output_channel, nlg, prediction)
+            if not _ACTION_FAILED.get():
+                return go_on
+        finally:
+            failed = _ACTION_FAILED.get()
+            _ACTION_FAILED.reset(token)
+        if failed:
+            text = _unavailable_text(tracker.get_slot("language"))
+            tracker.update(BotUttered(text))
+            tracker.update(ActionExecuted("action_listen"))
+            await output_channel.send_text_message(tracker.sender_id, text)
+        return False
+
+    RemoteAction.run = run
+    MessageProcessor._run_action = _run_action
+
+
+async def _language_of(processor: Any, message: Any) -> str | None:
+    """The user's language: from our channels' metadata, else from the stored tracker if reachable."""
+    metadata = message.metadata if isinstance(message.metadata, dict) else {}
+    if metadata.get("language"):
+        return str(metadata["language"])
+    try:
+        tracker = await processor.tracker_store.retrieve(message.sender_id)
+    except Exception:  # the database may be what failed
+        return None
+    language = tracker.get_slot("language") if tracker is not None else None
+    return str(language) if language else None
+
+
+def tell_when_turns_fail() -> None:
+    """Answers the user kindly when a whole turn fails (the database is down, say).
+
+    Rasa would log the exception (quoting the user's message) and answer with
+    nothing. Here the log gets only the kind of error, and the user reads in
+    their language (sent by our channels as message metadata) that the message
+    was not processed. Nothing is half-stored: the tracker is saved only after a
+    whole turn, and our own writes are transactions. When the database is back,
+    the next message works again (pools check connections before use).
+    """
+    from rasa.core.processor import MessageProcessor
+
+    handle = MessageProcessor.handle_message
+
+    async def handle_message(self: Any, message: Any) -> Any:
+        try:
+            return await handle(self, message)
+        except Exception as exc:
+            logger.error("a turn failed and the user was told to try again: %s", type(exc).__name__)
+            text = _unavailable_text(await _language_of(self, message))
+            await message.output_channel.send_text_message(message.sender_id, text)
+            return None
+
+    MessageProcessor.handle_message = handle_message
+
+
 cached_action_validation()
 quiet_user_text_warnings()
 bounded_rest_messages()
+tell_when_actions_fail()
+tell_when_turns_fail()

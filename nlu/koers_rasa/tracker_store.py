@@ -13,8 +13,9 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 EMPLOYEE_SLOT = "employee_id"
 
@@ -55,6 +56,11 @@ class KoersTrackerStore(SQLTrackerStore):
                 event_broker=event_broker,
                 query=dict(parsed.query) or None,
             )
+            # check pooled connections before use: after a database restart the
+            # first turn works instead of failing on a dead connection
+            self.engine.dispose()
+            self.engine = create_engine(self.engine.url, pool_pre_ping=True)
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the tracker, unless the sender is not bound to an employee."""

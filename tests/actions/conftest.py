@@ -28,7 +28,11 @@ class Conversation:
         self.messages: list[dict[str, Any]] = []
 
     def tracker(
-        self, text: str, intent: str = "nlu_fallback", entities: dict[str, str] | None = None
+        self,
+        text: str,
+        intent: str = "nlu_fallback",
+        entities: dict[str, str] | None = None,
+        confidence: float = 1.0,
     ) -> Tracker:
         self.counter += 1
         return Tracker(
@@ -36,7 +40,7 @@ class Conversation:
             slots=dict(self.slots),
             latest_message={
                 "text": text,
-                "intent": {"name": intent},
+                "intent": {"name": intent, "confidence": confidence},
                 "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
                 "message_id": f"m{self.counter}",
             },

@@ -317,6 +317,23 @@ def test_every_derived_message_exists_in_every_language() -> None:
         assert ids <= i18n.catalog_ids(lang), sorted(ids - i18n.catalog_ids(lang))
 
 
+async def test_a_long_answer_the_nlu_is_unsure_about_is_the_answer(talk: Conversation, db: Database) -> None:
+    from actions.always_on import ActionContactCoach
+
+    await talk.start("log_application", text="ik wil een sollicitatie doorgeven")
+    employer = "Stichting Coach en Begeleiding Noord, via via gehoord"
+    unsure = talk.tracker(employer, "contact_coach", confidence=0.4)
+    _, texts = await talk.run(ActionContactCoach(), unsure)
+    assert texts == []
+    with db.session() as s:
+        draft = s.scalar(select(ApplicationDraft))
+        assert draft is not None and draft.values["employer"] == employer
+    # the same words, said with confidence, are a request for the coach
+    sure = talk.tracker(employer, "contact_coach", confidence=0.95)
+    _, texts = await talk.run(ActionContactCoach(), sure)
+    assert texts and texts[0].startswith(q("contact_coach.done", coach="").split(" ")[0])
+
+
 async def test_a_few_words_that_look_like_another_request_are_the_answer(
     talk: Conversation, db: Database
 ) -> None:

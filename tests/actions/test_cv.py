@@ -306,3 +306,21 @@ async def test_health_words_in_the_profile_never_reach_the_cv(
     pdf = client.get(attachments(talk)[0]["attachment"])
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     assert "PostNL" in text and "burn-out" not in text
+
+
+async def test_an_email_address_read_as_help_is_the_answer(talk: Conversation, db: Database) -> None:
+    from actions.always_on import ActionHelp
+
+    await talk.start("start_cv")
+    await talk.answer('/inform{"language":"nl"}', "inform", {"language": "nl"})
+    await talk.answer("Utrecht")
+    await talk.answer("06 1234 5678")
+    # the NLU once read an e-mail address as a request for help; at the e-mail question it is the answer
+    _, texts = await talk.run(ActionHelp(), talk.tracker("piet@example.nl", "help", confidence=0.99))
+    assert texts == []
+    with db.session() as s:
+        cv = s.scalar(select(CurriculumVitae))
+        assert cv is not None and cv.sections["personal"]["email"] == "piet@example.nl"
+    # anywhere else, help is help
+    _, texts = await talk.run(ActionHelp(), talk.tracker("help", "help", confidence=0.99))
+    assert texts and texts[0] == q("help.text", "nl")

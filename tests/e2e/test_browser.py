@@ -110,6 +110,24 @@ def test_widget_opens_the_chat_in_a_frame(stack: Stack, browser: Browser, other_
     context.close()
 
 
+def add_coach(stack: Stack, name: str) -> tuple[str, str]:
+    """Creates a coach with the CLI; returns (email, password)."""
+    first = name.split()[0].lower()
+    email, password = f"{first}@koers.test", f"{first}'s long password"
+    args = ("coach", "add", "--email", email, "--name", name, "--password-stdin")
+    created = stack.koers(*args, stdin=password)
+    assert created.returncode == 0, created.stderr
+    return email, password
+
+
+def log_in(page: Page, stack: Stack, email: str, password: str) -> None:
+    """Logs a coach in through the login form, as a person would."""
+    page.goto(f"{stack.web}/coach/login")
+    page.get_by_label(i18n.t("nl", "coach.login.email")).fill(email)
+    page.get_by_label(i18n.t("nl", "coach.login.password")).fill(password)
+    page.get_by_role("button", name=i18n.t("nl", "coach.login.submit")).click()
+
+
 def test_coach_dashboard_crisis_first_resolve_report_and_no_xss(
     stack: Stack, browser: Browser, tmp_path: Path
 ) -> None:
@@ -121,11 +139,7 @@ def test_coach_dashboard_crisis_first_resolve_report_and_no_xss(
 
     from bot.models import Application, Reflection
 
-    email, password = "dora@koers.test", "dora's long password"
-    created = stack.koers(
-        "coach", "add", "--email", email, "--name", "Dora Dekker", "--password-stdin", stdin=password
-    )
-    assert created.returncode == 0, created.stderr
+    email, password = add_coach(stack, "Dora Dekker")
     # Anna comes first by name, Xander is in crisis
     anna = stack.enrol("Anna Aalders", "nl", coach=email)
     xander = stack.enrol("Xander de Vries", "nl", coach=email)
@@ -175,10 +189,7 @@ def test_coach_dashboard_crisis_first_resolve_report_and_no_xss(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-    page.goto(f"{stack.web}/coach/login")
-    page.get_by_label(i18n.t("nl", "coach.login.email")).fill(email)
-    page.get_by_label(i18n.t("nl", "coach.login.password")).fill(password)
-    page.get_by_role("button", name=i18n.t("nl", "coach.login.submit")).click()
+    log_in(page, stack, email, password)
     rows = page.locator("table.caseload tbody tr")
     expect(rows).to_have_count(2, timeout=30_000)
     expect(rows.first).to_contain_text("Xander de Vries")
@@ -236,4 +247,90 @@ def test_arabic_chat_reads_right_to_left(stack: Stack, browser: Browser, tmp_pat
     page.screenshot(path=str(tmp_path / "chat-ar.png"))
     assert (tmp_path / "chat-ar.png").stat().st_size > 5000
     assert errors == []
+    context.close()
+
+
+def xss_payloads(count: int = 200) -> list[str]:
+    """``count`` distinct XSS attempts: tags, handlers, attribute breaks, URLs, templates, encodings.
+
+    Each one, should it ever run, appends its number to ``window.__xss``.
+    """
+
+    def run(n: int) -> str:
+        return f"(window.__xss=window.__xss||[]).push({n})"
+
+    shapes = [
+        lambda n: f"<script>{run(n)}</script>",
+        lambda n: f'<img src=x onerror="{run(n)}">',
+        lambda n: f"<svg onload={run(n)}>",
+        lambda n: f'"><img src=x onerror={run(n)}>',
+        lambda n: f"'><svg/onload={run(n)}>",
+        lambda n: f'<a href="javascript:{run(n)}">klik</a>',
+        lambda n: f'<iframe srcdoc="<script>parent.{run(n)}</script>"></iframe>',
+        lambda n: f'<body onload="{run(n)}">',
+        lambda n: f'<details open ontoggle="{run(n)}">',
+        lambda n: f"</textarea><script>{run(n)}</script>",
+        lambda n: f"</title><img src=x onerror={run(n)}>",
+        lambda n: f'<input autofocus onfocus="{run(n)}">',
+        lambda n: f"<math><mtext><img src=x onerror={run(n)}></mtext></math>",
+        lambda n: f"{{{{constructor.constructor('{run(n)}')()}}}}",
+        lambda n: f'<object data="javascript:{run(n)}"></object>',
+        lambda n: f"<style>@import 'javascript:{run(n)}';</style>",
+        lambda n: f"&lt;script&gt;{run(n)}&lt;/script&gt;",
+        lambda n: f'<div style="background:url(javascript:{run(n)})">x</div>',
+        lambda n: f"<ScRiPt>{run(n)}</sCrIpT>",
+        lambda n: f'<video><source onerror="{run(n)}"></video>',
+    ]
+    return [f"Bakkerij {n} {shapes[n % len(shapes)](n)}" for n in range(count)]
+
+
+def test_two_hundred_xss_payloads_typed_into_chat_render_as_text_for_the_coach(
+    stack: Stack, browser: Browser
+) -> None:
+    """Every payload is stored from the chat and shown to the coach as text; none runs."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from bot.models import AssignmentProgress
+
+    email, password = add_coach(stack, "Xavier Xie")
+    invite = stack.enrol("Yara Yilmaz", "nl", coach=email)
+    who = f"xss-{uuid.uuid4().hex[:8]}"
+    stack.say(who, f"/start {invite['invite_code']}")
+    payloads = xss_payloads()
+    stack.say(who, '/start_assignments{"assignment":"work_history"}')
+    for k in range(0, len(payloads), 3):
+        employer, role, tasks = [*payloads[k : k + 3], "schoonmaken", "schoonmaken"][:3]
+        for answer in (employer, role, "2010 - 2020", tasks, "ja" if k + 3 < len(payloads) else "nee"):
+            assert stack.say(who, answer)
+    db = stack.database()
+    with db.session() as s:
+        answers = s.scalars(
+            select(AssignmentProgress.answers).where(
+                AssignmentProgress.employee_id == invite["id"],
+                AssignmentProgress.assignment_key == "work_history",
+            )
+        ).one()
+    db.dispose()
+    stored = str(answers)
+    assert [p for p in payloads if p not in stored] == [], "every payload reached the profile"
+
+    context = browser.new_context(locale="nl-NL")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    log_in(page, stack, email, password)
+    page.get_by_role("link", name="Yara Yilmaz").click()
+    profile = page.locator(".profile")
+    expect(profile).to_contain_text(payloads[-1], timeout=30_000)
+    shown = profile.inner_text()
+    assert [p for p in payloads if p not in shown] == [], "every payload is shown as text"
+    assert page.evaluate("window.__xss === undefined")
+    injected = page.locator(
+        ".profile script, .profile img, .profile svg, .profile iframe, .profile a[href^=java]"
+    )
+    assert injected.count() == 0
+    assert problems == []
     context.close()

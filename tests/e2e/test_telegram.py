@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import secrets
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -243,8 +245,18 @@ async def test_webhook_refuses_requests_without_the_secret(stack: Stack, fake_ap
         body = message_update(5009, "hallo")
         async with httpx.AsyncClient() as client:
             url = f"http://127.0.0.1:{port}/telegram"
-            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}) * 25:
-                assert (await client.post(url, json=body, headers=headers)).status_code == 403
+            secret = webhook_secret(settings)
+            flipped = secret[:-1] + ("1" if secret[-1] == "0" else "0")
+            near_misses = [secret[:-1], secret + "0", secret.upper(), secret[1:], "", flipped, "wrong"]
+            tries: list[dict[str, str]] = [{}]
+            tries += [{"X-Telegram-Bot-Api-Secret-Token": s} for s in near_misses]
+            header = "X-Telegram-Bot-Api-Secret-Token"
+            tries += [{header: secrets.token_hex(24)} for _ in range(1000 - len(tries))]
+            statuses: Counter[int] = Counter()
+            for headers in tries:
+                statuses[(await client.post(url, json=body, headers=headers)).status_code] += 1
+            assert statuses == {403: 1000}
+            assert not [m for m in fake_api.sent("sendMessage") if m.get("chat_id") == 5009]
             ok = await client.post(
                 url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": webhook_secret(settings)}
             )

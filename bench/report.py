@@ -1,0 +1,223 @@
+"""Renders BENCHMARKS.md from the result files the benchmarks wrote.
+
+``make bench`` runs it after ``bench/turns.py``; it also picks up the NLU,
+caseload and scale results when they exist (``make bench-nlu``,
+``make bench-caseload``, ``make bench-scale``). Each section says when and on
+what it was measured and how to measure it again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import ROOT
+
+BENCH = ROOT / "bench"
+OUT = ROOT / "BENCHMARKS.md"
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = BENCH / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("–" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def turns_section(r: dict[str, Any]) -> str:
+    machine = r["machine"]
+    out = [
+        "## Turns: Koers against a bare `rasa init` assistant (`make bench`)",
+        f"Measured {r['date']} on {machine['platform']}, {machine['cpus']} cores, "
+        f"Python {machine['python']}. Both assistants ran at the same time on this machine; the bare one "
+        "is `rasa init`'s moodbot (Rasa 3.6.21, no custom actions, in-memory tracker store). Koers ran as "
+        "`make run` runs it (SQLite, SQL tracker store, action server, web app). Each Koers conversation "
+        "is an employee's visit: greet, menu, an application logged in one sentence plus its channel and "
+        "save, progress, thanks, bye.",
+        "",
+        "### Bars",
+        table(
+            ["measure", "value", "bar", "met"],
+            [[name, b["value"], b["bar"], "yes" if b["met"] else "**no**"] for name, b in r["bars"].items()],
+        ),
+        "",
+        "### Latency and throughput",
+    ]
+    rows = []
+    for run, data in r["turns"].items():
+        for who in ("bare", "koers"):
+            d = data[who]
+            rows.append(
+                [
+                    run,
+                    who,
+                    d["turns"],
+                    d["p50_ms"],
+                    d["p95_ms"],
+                    d["p99_ms"],
+                    d["turns_per_second"],
+                    d["errors"],
+                ]
+            )
+    out.append(table(["run", "assistant", "turns", "p50 ms", "p95 ms", "p99 ms", "turns/s", "errors"], rows))
+    long = r["long_history"]
+    out += [
+        "",
+        "### Flat with conversation length",
+        f"One employee, {long['turns']} turns over {long['days']} simulated days ({long['sessions']} Rasa "
+        f"sessions, {long['events_stored']} tracker events stored): p50 of turns 1–20 "
+        f"{long['turns_1_20']['p50_ms']} ms, of turns 481–500 {long['turns_481_500']['p50_ms']} ms "
+        f"(ratio {long['p50_ratio_500_to_10']}). Sessions expire after 30 quiet minutes; Rasa loads only the "
+        "current session's events, and what must last (profile, flows, language) lives in Koers' tables.",
+        "",
+        "### Cost",
+        table(
+            ["measure", "Koers", "bare Rasa"],
+            [
+                ["training from scratch (s)", r["training_seconds"]["koers"], r["training_seconds"]["bare"]],
+                ["start until ready (s)", r["ready_seconds"]["koers"], r["ready_seconds"]["bare"]],
+            ],
+        ),
+        "",
+        "Resident memory under load (MB):",
+        "",
+    ]
+    mem_rows = []
+    for run, data in r["memory_mb"].items():
+        koers = data["koers"]
+        mem_rows.append(
+            [
+                run,
+                *(koers.get(k) for k in ("rasa", "actions", "web", "supervisor", "total")),
+                data["bare_rasa"],
+            ]
+        )
+    out.append(
+        table(["during", "rasa", "actions", "web", "supervisor", "Koers total", "bare Rasa"], mem_rows)
+    )
+    return "\n".join(out)
+
+
+def nlu_section(r: dict[str, Any]) -> str:
+    rows = []
+    for name, s in r["sets"].items():
+        rows.append(
+            [
+                name,
+                s["examples"],
+                s["intent_accuracy"],
+                s["intent_macro_f1"],
+                s["entity_f1"],
+                s["crisis_recall"],
+            ]
+        )
+    out = [
+        "## NLU quality on held-out sets (`make bench-nlu`)",
+        f"Measured {r['date']}. Goal: intent macro-F1 ≥ {r['goal']['intent_macro_f1']} (nl, en), "
+        f"≥ {r['goal'].get('intent_macro_f1_added_languages', 0.93)} (languages added later) and crisis "
+        "recall 1.0 (intent or keyword net). Set A (`heldout_xx.tsv`) and set B (`heldout_b_xx.tsv`) were "
+        "written by people who never saw the training data; the errors of set A were read while building "
+        "the model, set B's only for the crisis net, so set B is the independent measure.",
+        "",
+        table(["set:language", "examples", "accuracy", "macro-F1", "entity F1", "crisis recall"], rows),
+        "",
+        "Most frequent confusions (gold → predicted):",
+        "",
+    ]
+    for name, s in r["sets"].items():
+        pairs = ", ".join(f"{c['gold']}→{c['predicted']} ({c['count']})" for c in s.get("confusions", [])[:5])
+        out.append(f"- {name}: {pairs or 'none'}")
+    return "\n".join(out)
+
+
+def caseload_section(r: dict[str, Any]) -> str:
+    rows = [[page, v["p50_ms"], v["p95_ms"]] for page, v in r["pages"].items()]
+    return "\n".join(
+        [
+            "## Coach caseload at scale (`make bench-caseload`)",
+            f"Measured {r['measured_at']} on {r['machine']}, {r['database']}: {r['employees']} employees, "
+            f"{r['applications']} applications, {r['rounds']} rounds per view; "
+            f"goal p95 ≤ {r['goal_p95_ms']} ms.",
+            "",
+            table(["view", "p50 ms", "p95 ms"], rows),
+        ]
+    )
+
+
+def scale_section(r: dict[str, Any]) -> str:
+    rows = []
+    for leg in ("one_rasa_server", "two_behind_nginx"):
+        d = r[leg]
+        c = d["check"]
+        rows.append(
+            [
+                leg,
+                d["conversations"],
+                d["turns"],
+                d["turns_per_second"],
+                d["p50_ms"],
+                d["p95_ms"],
+                d["errors"],
+                f"{c['stored']}/{c['expected']}",
+                c["lost"],
+                c["duplicated"],
+                c["conversations_out_of_order"],
+            ]
+        )
+    return "\n".join(
+        [
+            "## Beyond one machine (`make bench-scale`)",
+            f"Measured {r['date']}: {r['shape']}; every conversation logs "
+            f"{r['applications_per_conversation']} applications. Ready after {r['ready_seconds']} s. "
+            f"Throughput two servers ÷ one: {r['throughput_ratio_two_to_one']} (on 2 cores both legs share "
+            "the same CPUs: a second server adds capacity only where there are cores to run it).",
+            "",
+            table(
+                [
+                    "leg",
+                    "conversations",
+                    "turns",
+                    "turns/s",
+                    "p50 ms",
+                    "p95 ms",
+                    "errors",
+                    "stored/expected",
+                    "lost",
+                    "duplicated",
+                    "out of order",
+                ],
+                rows,
+            ),
+            "",
+            "Memory (MB): " + ", ".join(f"{k} {v}" for k, v in r.get("memory_mb", {}).items()),
+        ]
+    )
+
+
+def main() -> None:
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `bench/report.py` from the result files in `bench/`; rerun the make target named in each "
+        "section to measure again. Timings on these shared 2-core machines are noisy, so the turn benchmarks "
+        "compare against a bare Rasa measured in the same run. Nothing in `make test` depends on timing.",
+    ]
+    for name, render in (
+        ("results.json", turns_section),
+        ("nlu-results.json", nlu_section),
+        ("caseload-results.json", caseload_section),
+        ("scale-results.json", scale_section),
+    ):
+        data = load(name)
+        if data is not None:
+            parts += ["", render(data)]
+    OUT.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    print(f"written {OUT}")
+
+
+if __name__ == "__main__":
+    main()
