@@ -78,7 +78,11 @@ def turns_section(r: dict[str, Any]) -> str:
         table(
             ["measure", "Koers", "bare Rasa"],
             [
-                ["training from scratch (s)", r["training_seconds"]["koers"], r["training_seconds"]["bare"]],
+                [
+                    f"training from scratch (s; Koers: {r['training_seconds'].get('source', 'this run')})",
+                    r["training_seconds"]["koers"],
+                    r["training_seconds"]["bare"],
+                ],
                 ["start until ready (s)", r["ready_seconds"]["koers"], r["ready_seconds"]["bare"]],
             ],
         ),
@@ -198,6 +202,51 @@ def scale_section(r: dict[str, Any]) -> str:
     )
 
 
+def coach_scale_section(r: dict[str, Any]) -> str:
+    rows = []
+    for name, d in r["databases"].items():
+        worst = max(v["p95_ms"] for v in d["caseload"].values())
+        worst_all = max(v["p95_ms"] for v in d["all_employees"].values())
+        rows.append(
+            [
+                name,
+                d["rows_total"],
+                d["seed_seconds"],
+                worst,
+                d["employee_page"]["p95_ms"],
+                worst_all,
+                d["employee_page_all"]["p95_ms"],
+                d["report_pdf"]["in_process_seconds"]["p95"],
+                d["report_pdf"]["command_seconds"]["median"],
+            ]
+        )
+    sizes = r["sizes"]
+    return "\n".join(
+        [
+            "## Coach side at scale (`make bench-coach`)",
+            f"Measured {r['measured_at']} on {r['machine']}: `koers seed` with {sizes['coaches']} coaches, "
+            f"{sizes['employees']} employees, {sizes['weeks']} weeks of history; {r['rounds']} requests per "
+            "view through the real web app. Bars: caseload p95 ≤ 300 ms, employee page p95 ≤ 200 ms, "
+            f"employer PDF ≤ 2 s. All bars met: {'yes' if r['met'] else 'no: ' + ', '.join(r['missed'])}.",
+            "",
+            table(
+                [
+                    "database",
+                    "rows",
+                    "seed s",
+                    "caseload p95 ms (coach, 100)",
+                    "employee page p95 ms",
+                    "caseload p95 ms (all 2,000)",
+                    "employee page p95 ms (all)",
+                    "PDF p95 s (in process)",
+                    "PDF s (`koers report`)",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
 def main() -> None:
     parts = [
         "# Benchmarks",
@@ -209,6 +258,7 @@ def main() -> None:
     for name, render in (
         ("results.json", turns_section),
         ("nlu-results.json", nlu_section),
+        ("coach-scale-results.json", coach_scale_section),
         ("caseload-results.json", caseload_section),
         ("scale-results.json", scale_section),
     ):
