@@ -13,7 +13,7 @@ import abc
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -216,7 +216,7 @@ def offer_language(turn: Turn) -> list[EventType]:
 T = TypeVar("T")
 
 
-async def off_the_loop(body: Callable[[], Awaitable[T]]) -> T:
+async def off_the_loop(body: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Runs an action's body in a worker thread, on that thread's own event loop.
 
     Actions talk to the database synchronously (SQLAlchemy sessions). Run on
@@ -224,11 +224,7 @@ async def off_the_loop(body: Callable[[], Awaitable[T]]) -> T:
     PostgreSQL) would stall every other employee's turn; in a worker thread it
     delays only its own conversation. The thread pool is asyncio's default.
     """
-    return await asyncio.to_thread(lambda: asyncio.run(_awaited(body)))
-
-
-async def _awaited(body: Callable[[], Awaitable[T]]) -> T:
-    return await body()
+    return await asyncio.to_thread(lambda: asyncio.run(body()))
 
 
 class KoersAction(Action, abc.ABC):

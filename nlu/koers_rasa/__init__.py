@@ -144,16 +144,15 @@ def tell_when_actions_fail() -> None:
         token = _ACTION_FAILED.set(False)
         try:
             go_on: bool = await run_action(self, action, tracker, output_channel, nlg, prediction)
-            if not _ACTION_FAILED.get():
-                return go_on
-        finally:
             failed = _ACTION_FAILED.get()
+        finally:
             _ACTION_FAILED.reset(token)
-        if failed:
-            text = _unavailable_text(tracker.get_slot("language"))
-            tracker.update(BotUttered(text))
-            tracker.update(ActionExecuted("action_listen"))
-            await output_channel.send_text_message(tracker.sender_id, text)
+        if not failed:
+            return go_on
+        text = _unavailable_text(tracker.get_slot("language"))
+        tracker.update(BotUttered(text))
+        tracker.update(ActionExecuted("action_listen"))
+        await output_channel.send_text_message(tracker.sender_id, text)
         return False
 
     RemoteAction.run = run
