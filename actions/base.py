@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Coroutine
@@ -143,6 +144,20 @@ def enrol(dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None) 
     return stop_turn([SlotSet(EMPLOYEE_SLOT, binding.employee_id), SlotSet(LANGUAGE_SLOT, lang)])
 
 
+# how fresh "last active" must be: within a minute, a turn's actions (a form turn
+# runs two) write nothing; inactivity is counted in days
+ACTIVITY_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def _stale(last_activity_at: dt.datetime | None) -> bool:
+    """Whether the employee's last activity is worth writing again (older than a minute).
+
+    No inactivity signal can have been raised since a minute ago, so skipping
+    the write also skips nothing that ``back_active`` would resolve.
+    """
+    return last_activity_at is None or utcnow() - last_activity_at >= ACTIVITY_RESOLUTION
+
+
 def gate(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Turn | None, list[EventType]]:
     """Runs the checks every turn needs; returns the turn, or None with the final events.
 
@@ -156,7 +171,7 @@ def gate(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Turn | Non
         return None, enrol(dispatcher, tracker, start.group("code"))
     with database().session() as session, session.begin():
         binding = enrolment.binding_for(session, tracker.sender_id)
-        if binding is not None:
+        if binding is not None and _stale(binding.last_activity_at):
             session.execute(
                 update(Employee).where(Employee.id == binding.employee_id).values(last_activity_at=utcnow())
             )

@@ -138,6 +138,27 @@ def nlu_section(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def nlu_cv_section(r: dict[str, Any]) -> str:
+    keys = ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1", "crisis_intent_recall")
+    rows = [[lang, *(s[k] for k in keys)] for lang, s in r["languages"].items()]
+    minutes = round(sum(t["seconds"] for t in r["timings"]) / 60, 1)
+    out = [
+        f"## NLU cross-validation ({r['folds']} folds, `make bench-nlu-cv`)",
+        f"Measured {r['date']}. Every training example is held back once (folds stratified by language and "
+        f"intent, seed {r['seed']}); {r['folds']} models trained with `nlu/config.yml` ({minutes} min of "
+        "training). Crisis recall here is the intent's alone (the keyword net is not part of the model).",
+        "",
+        table(["language", "examples", "accuracy", "macro-F1", "entity F1", "crisis recall (intent)"], rows),
+        "",
+        "Most frequent confusions (gold → predicted):",
+        "",
+    ]
+    for lang, s in r["languages"].items():
+        pairs = ", ".join(f"{c['gold']}→{c['predicted']} ({c['count']})" for c in s["confusions"][:5])
+        out.append(f"- {lang}: {pairs or 'none'}")
+    return "\n".join(out)
+
+
 def caseload_section(r: dict[str, Any]) -> str:
     rows = [[page, v["p50_ms"], v["p95_ms"]] for page, v in r["pages"].items()]
     return "\n".join(
@@ -258,6 +279,7 @@ def main() -> None:
     for name, render in (
         ("results.json", turns_section),
         ("nlu-results.json", nlu_section),
+        ("nlu-cv-results.json", nlu_cv_section),
         ("coach-scale-results.json", coach_scale_section),
         ("caseload-results.json", caseload_section),
         ("scale-results.json", scale_section),

@@ -378,7 +378,7 @@ def train_koers() -> float | None:
             ],
             cwd=ROOT,
             # an empty cache: Rasa would otherwise restore unchanged components instead of training them
-            env={**QUIET, "RASA_CACHE_DIRECTORY": cache},
+            env={**QUIET, "RASA_CACHE_DIRECTORY": cache, "PYTHONPATH": str(ROOT / "nlu")},
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -281,9 +281,13 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Evaluates the NLU on a held-out TSV file against a Rasa server."""
-    from bot.nlueval import evaluate_file
+    """Evaluates the NLU on a held-out TSV file against a Rasa server, or by cross-validation."""
+    from bot.nlueval import cross_validate, evaluate_file
 
+    if args.cross_validation:
+        return cross_validate(args.cross_validation, settings)
+    if not args.file:
+        raise KoersError("give a held-out TSV file, or --cross-validation K")
     result = evaluate_file(args.file, settings, rasa_url=args.rasa_url, with_errors=args.errors)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
@@ -394,8 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", help="coaches' password (default: a demo one)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_seed)
-    p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV")
-    p.add_argument("file")
+    p = sub.add_parser("nlu-eval", help="intent and entity scores on a held-out TSV, or cross-validation")
+    p.add_argument("file", nargs="?")
+    p.add_argument(
+        "--cross-validation",
+        type=int,
+        metavar="K",
+        help="K-fold cross-validation of the training data per language instead (K models are trained)",
+    )
     p.add_argument("--rasa-url", help="a running Rasa server (default: start one)")
     p.add_argument("--errors", action="store_true", help="also list every misclassified utterance")
     p.set_defaults(func=cmd_nlu_eval)

@@ -42,6 +42,7 @@ class Binding:
     employee_id: int
     name: str
     language: str
+    last_activity_at: dt.datetime | None = None
 
 
 def normalise_code(code: str) -> str:
@@ -137,13 +138,15 @@ def add_employee(
 def binding_for(session: Session, sender_id: str) -> Binding | None:
     """Returns the employee bound to this sender id, or None for a stranger."""
     row = session.execute(
-        select(Employee.id, Employee.name, Employee.language)
+        select(Employee.id, Employee.name, Employee.language, Employee.last_activity_at)
         .join(ChannelIdentity, ChannelIdentity.employee_id == Employee.id)
         .where(ChannelIdentity.sender_id == sender_id)
     ).first()
     if row is None:
         return None
-    return Binding(employee_id=row.id, name=row.name, language=row.language)
+    return Binding(
+        employee_id=row.id, name=row.name, language=row.language, last_activity_at=row.last_activity_at
+    )
 
 
 def redeem(

@@ -171,6 +171,31 @@ def _up(url: str, token: str) -> bool:
         return False
 
 
+def rasa_env() -> dict[str, str]:
+    """The environment of a Rasa process: quiet, and Koers' components on the path."""
+    return {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": str(ROOT / "nlu"),  # the model uses Koers' tokenizer
+    }
+
+
+def cross_validate(folds: int, settings: Settings) -> int:
+    """K-fold cross-validation per language in the Rasa environment (``koers_rasa.crossval``).
+
+    Prints per-language scores and writes them to ``bench/nlu-cv-results.json``;
+    returns the process's exit code.
+    """
+    if folds < 2:
+        raise KoersError("cross-validation needs at least 2 folds")
+    python = ROOT / ".venv-rasa" / "bin" / "python"
+    if not python.is_file():
+        raise KoersError("no Rasa environment: run `make setup` first")
+    command = [str(python), "-m", "koers_rasa.crossval", "--folds", str(folds)]
+    return subprocess.run(command, cwd=ROOT, env=rasa_env(), check=False).returncode
+
+
 @contextlib.contextmanager
 def rasa_server(settings: Settings, rasa_url: str | None) -> Iterator[str]:
     """Yields the URL of a Rasa server with the model loaded, starting one if needed."""
@@ -187,7 +212,7 @@ def rasa_server(settings: Settings, rasa_url: str | None) -> Iterator[str]:
     if not model.is_file() or not rasa.is_file():
         raise KoersError("no trained model: run `make model` first")
     port = _free_port()
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = rasa_env()
     log = (settings.var_dir / "nlu-eval-rasa.log").open("w")
     proc = subprocess.Popen(
         [

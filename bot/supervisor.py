@@ -36,6 +36,18 @@ class Child:
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+    log_start: int = 0  # the log's size when this run started (logs are appended to)
+
+    def logged_since_start(self) -> str:
+        """What the process wrote to its log in this run."""
+        with self.log.open("rb") as handle:
+            handle.seek(self.log_start)
+            return handle.read().decode("utf-8", "replace")
+
+
+# Rasa falls back to a tracker store in memory when ours cannot be loaded; every
+# conversation would then be lost at the next restart, so Koers refuses to run
+NO_TRACKER_STORE = "Using `InMemoryTrackerStore` instead"
 
 
 def rasa_tracker_url(database_url: str) -> str:
@@ -186,6 +198,7 @@ def run(settings: Settings) -> int:
     for name, (argv, extra_env) in commands(settings).items():
         log = logs / f"{name}.log"
         handle = log.open("ab")
+        log_start = handle.tell()
         proc = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -196,7 +209,7 @@ def run(settings: Settings) -> int:
             start_new_session=True,
         )
         handle.close()
-        children.append(Child(name, proc, log))
+        children.append(Child(name, proc, log, log_start))
         _say(f"started {name} (pid {proc.pid}, log {log})")
     _say("loading the language model; this takes about a minute…")
     started = time.monotonic()
@@ -214,6 +227,11 @@ def run(settings: Settings) -> int:
             break
         if not announced:
             if _ready(settings):
+                rasa = next(c for c in children if c.name == "rasa")
+                if NO_TRACKER_STORE in rasa.logged_since_start():
+                    _say(f"Rasa could not load Koers' tracker store; stopping. See {rasa.log}")
+                    exit_code = 1
+                    break
                 announced = True
                 _say(
                     f"ready after {time.monotonic() - started:.0f} s: "

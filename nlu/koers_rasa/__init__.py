@@ -1,7 +1,7 @@
 """Koers' extensions loaded into the Rasa server (this package runs in .venv-rasa).
 
 Importing the package (Rasa does, to load ``KoersTrackerStore`` from
-``endpoints.yml``) also installs :func:`cached_action_validation`,
+``endpoints.yml``) also installs :func:`cached_action_validation`, :func:`cached_event_types`,
 :func:`quiet_user_text_warnings`, :func:`bounded_rest_messages`,
 :func:`tell_when_actions_fail` and :func:`tell_when_turns_fail`.
 """
@@ -198,7 +198,38 @@ def tell_when_turns_fail() -> None:
     MessageProcessor.handle_message = handle_message
 
 
+@functools.cache
+def _event_types() -> dict[str, Any]:
+    """Every known event class by its type name, the first found winning (as in Rasa)."""
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    found: dict[str, Any] = {}
+    for cls in rasa.shared.utils.common.all_subclasses(Event):
+        found.setdefault(cls.type_name, cls)
+    return found
+
+
+def cached_event_types() -> None:
+    """Makes Rasa look up an event's class in a table built once.
+
+    Rasa 3.6 walks the whole class tree of ``Event`` (with ``inspect.isabstract``
+    on each) for every stored event it reads back: about 6 % of the Rasa
+    server's CPU per turn. A name missing from the table (an event class
+    imported later) goes to Rasa's own lookup, which also raises for unknown names.
+    """
+    from rasa.shared.core.events import Event
+
+    resolve = Event.resolve_by_type
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        return _event_types().get(type_name) or resolve(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
 cached_action_validation()
+cached_event_types()
 quiet_user_text_warnings()
 bounded_rest_messages()
 tell_when_actions_fail()

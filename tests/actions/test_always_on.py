@@ -209,3 +209,37 @@ async def test_a_stranger_is_answered_in_the_channels_language(db: Database) -> 
     t.latest_message["metadata"] = {"language": "xx"}
     _, texts = await run(ActionGreet(), t)
     assert texts == [i18n.t("nl", "enrol.unbound"), i18n.t("en", "enrol.unbound")]
+
+
+async def test_talking_again_marks_activity_and_ends_the_inactivity_signal(db: Database, bound: str) -> None:
+    import datetime as dt
+
+    from sqlalchemy import event, update
+
+    from bot.models import utcnow
+    from bot.signals import raise_signal
+
+    with db.session() as s, s.begin():
+        piet = s.scalar(select(Employee.id).join(Employee.identities).limit(1))
+        s.execute(update(Employee).values(last_activity_at=utcnow() - dt.timedelta(days=9)))
+        raise_signal(s, piet, "inactivity", f"inactivity:{piet}:old", detail="9")
+    await run(ActionGreet(), tracker(bound, "hoi"))
+    with db.session() as s:
+        first = s.scalar(select(Employee.last_activity_at).where(Employee.id == piet))
+        assert first is not None and utcnow() - first < dt.timedelta(seconds=30)
+        assert s.scalar(select(Signal.resolved_at).where(Signal.kind == "inactivity")) is not None
+    # a second action within the minute (a form turn runs two) reads, and writes nothing
+    writes: list[str] = []
+
+    def count_writes(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_writes)
+    try:
+        await run(ActionGreet(), tracker(bound, "hoi", message_id="m2"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_writes)
+    assert writes == []
+    with db.session() as s:
+        assert s.scalar(select(Employee.last_activity_at).where(Employee.id == piet)) == first

@@ -1,10 +1,12 @@
 """Generated hostile input through REST and the web chat: no server error, no protected slot changed.
 
-`make test` sends 200 messages; `make test-resilience` sets KOERS_FUZZ_MESSAGES=10000.
+`make test` sends 200 messages; `make test-resilience` sets KOERS_FUZZ_MESSAGES=10000, which
+go out as 10 employees of 1,000 REST messages each and 4 web chat sessions of 250, all at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import uuid
@@ -68,33 +70,67 @@ def messages(count: int, seed: int = 7) -> list[str]:
     return found
 
 
-def test_generated_messages_never_break_anything(stack: Stack) -> None:
-    invite = stack.enrol("Fuzz Tester", "nl")
-    who = f"fuzz-{uuid.uuid4().hex[:8]}"
-    stack.say(who, f"/start {invite['invite_code']}")
-    failures = []
-    with httpx.Client(timeout=120) as client:
-        for text in messages(MESSAGES):
-            # lone surrogates cannot travel as JSON text; the rest goes as is
-            safe = text.encode("utf-8", "replace").decode("utf-8")
-            response = client.post(
-                f"{stack.rasa}/webhooks/rest/webhook", json={"sender": who, "message": safe}
-            )
-            if response.status_code >= 500:
-                failures.append((response.status_code, safe[:40]))
-        # the same through the web chat's API, with a session of its own
-        page = client.get(f"{stack.web}/chat")
-        assert page.status_code == 200
-        for text in messages(max(20, MESSAGES // 10), seed=11):
-            response = client.post(
-                f"{stack.web}/api/message", json={"text": text.encode("utf-8", "replace").decode("utf-8")}
-            )
+# one sender's history grows with every message it sends; long runs spread the
+# messages over several employees, talking at the same time
+PER_SENDER = 1000
+
+
+def slices(items: list[str], size: int) -> list[list[str]]:
+    return [items[n : n + size] for n in range(0, len(items), size)] or [[]]
+
+
+def as_json_text(text: str) -> str:
+    """Lone surrogates cannot travel as JSON text; the rest goes as is."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+async def through_rest(client: httpx.AsyncClient, stack: Stack, who: str, texts: list[str]) -> list[object]:
+    failures: list[object] = []
+    for text in texts:
+        response = await client.post(
+            f"{stack.rasa}/webhooks/rest/webhook", json={"sender": who, "message": as_json_text(text)}
+        )
+        if response.status_code >= 500:
+            failures.append((response.status_code, text[:40]))
+    return failures
+
+
+async def through_web_chat(stack: Stack, texts: list[str]) -> list[object]:
+    failures: list[object] = []
+    # a client of its own: the web chat's session lives in a cookie
+    async with httpx.AsyncClient(timeout=120) as client:
+        page = await client.get(f"{stack.web}/chat")
+        if page.status_code != 200:
+            return [(page.status_code, "/chat")]
+        for text in texts:
+            response = await client.post(f"{stack.web}/api/message", json={"text": as_json_text(text)})
             if response.status_code >= 500:
                 failures.append((response.status_code, text[:40]))
-    assert failures == []
-    # still up, still the same person in the same language, nothing pending
+    return failures
+
+
+def test_generated_messages_never_break_anything(stack: Stack) -> None:
+    rest = slices(messages(MESSAGES), PER_SENDER)
+    web = slices(messages(max(20, MESSAGES // 10), seed=11), PER_SENDER // 4)
+    invites = [stack.enrol(f"Fuzz Tester {n}", "nl") for n in range(len(rest))]
+    senders = [f"fuzz-{uuid.uuid4().hex[:8]}" for _ in invites]
+    for who, invite in zip(senders, invites, strict=True):
+        stack.say(who, f"/start {invite['invite_code']}")
+
+    async def run_all() -> list[object]:
+        limits = httpx.Limits(max_connections=len(rest))
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            found = await asyncio.gather(
+                *(through_rest(client, stack, who, texts) for who, texts in zip(senders, rest, strict=True)),
+                *(through_web_chat(stack, texts) for texts in web),
+            )
+        return [failure for failures in found for failure in failures]
+
+    assert asyncio.run(run_all()) == []
+    # still up, still the same people in the same language, nothing pending
     assert httpx.get(f"{stack.rasa}/status", params={"token": stack.token}, timeout=30).status_code == 200
-    stack.say(who, "/stop")
-    slots = stack.tracker(who)["slots"]
-    assert slots["employee_id"] == invite["id"] and slots["language"] == "nl"
-    assert slots.get("pending") in (None, "")
+    for who, invite in zip(senders, invites, strict=True):
+        stack.say(who, "/stop")
+        slots = stack.tracker(who)["slots"]
+        assert slots["employee_id"] == invite["id"] and slots["language"] == "nl"
+        assert slots.get("pending") in (None, "")

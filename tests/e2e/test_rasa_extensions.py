@@ -14,6 +14,7 @@ pytestmark = pytest.mark.rasa
 CHECK = """
 import jsonschema
 import koers_rasa
+import koers_rasa.tracker_store  # Rasa would fall back to a store in memory if this failed
 from rasa.core.actions.action import RemoteAction
 
 assert RemoteAction._validate_action_result is koers_rasa._validate_action_result
@@ -39,9 +40,41 @@ print("ok")
 """
 
 
-def test_action_responses_are_validated_once_and_messages_are_bounded() -> None:
+TOKENS = """
+from koers_rasa.tokenizer import KoersTokenizer
+from rasa.shared.nlu.training_data.message import Message
+
+tokenizer = KoersTokenizer(KoersTokenizer.get_default_config())
+
+
+def tokens(text, tokenizer=tokenizer):
+    found = tokenizer.tokenize(Message(data={"text": text}), "text")
+    return [(t.text, t.lemma, t.start, t.end) for t in found]
+
+
+# the same words, spelled the careful and the quick way, give the same tokens
+careful = tokens("أرسلتُ سيرتي الذاتيّة إلى الشركة ٣ مرات")
+quick = tokens("ارسلت سيرتي الذاتيه الي الشركه 3 مرات")
+assert [t[:2] for t in careful] == [t[:2] for t in quick], (careful, quick)
+# clitics: "and the company", "the company" and "company" share the word feature
+assert len({tokens(w)[0][1] for w in ("والشركة", "الشركة", "شركة")}) == 1
+# offsets point into the original text, whatever was folded
+text = "قدّمتُ على وظيفةٍ"
+assert [text[s:e] for _, _, s, e in tokens(text)] == text.split()
+# other scripts exactly as Rasa's whitespace tokenizer makes them
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+plain = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+for text in ("Ik heb gesolliciteerd bij Jumbo!", "Zażółć gęślą jaźń", "Я подав заявку", "Başvurdum."):
+    assert tokens(text) == tokens(text, plain), (tokens(text), tokens(text, plain))
+print("ok")
+"""
+
+
+def run_in_rasa(code: str) -> None:
+    """Runs ``code`` with the Rasa environment's Python and Koers' extensions on the path."""
     done = subprocess.run(
-        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", CHECK],
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", code],
         capture_output=True,
         text=True,
         timeout=300,
@@ -49,3 +82,11 @@ def test_action_responses_are_validated_once_and_messages_are_bounded() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_action_responses_are_validated_once_and_messages_are_bounded() -> None:
+    run_in_rasa(CHECK)
+
+
+def test_arabic_spelling_variants_become_the_same_tokens() -> None:
+    run_in_rasa(TOKENS)

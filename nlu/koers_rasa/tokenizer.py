@@ -1,0 +1,91 @@
+"""Koers' tokenizer: Rasa's whitespace tokenizer plus Arabic spelling normalisation.
+
+People type Arabic in chat without care for the spelling variants that mean
+the same word: hamza on or off the alef (أ إ آ ا), ta marbuta or ha (ة ه),
+alef maqsura or ya (ى ي), Persian-keyboard kaf and ya (ک ی), short-vowel
+marks and the stretching tatweel (ـ), Arabic-Indic or Western digits. The
+training data cannot spell every word every way, so the tokenizer folds each
+token to one spelling (``Token.text``, which the character n-grams read) and
+strips the common clitics (و "and", ال "the", بال, لل, ...) and endings in the
+way of Larkey's *light10* stemmer (``Token.lemma``, which the word features
+read). Tokens of other scripts are left exactly as Rasa's whitespace tokenizer
+makes them, and offsets always point into the original text, so entities are
+unaffected.
+
+The component is in ``nlu/config.yml``; Rasa finds it because every command
+that trains or loads the model runs with ``PYTHONPATH=nlu``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+# short vowels, shadda, sukun, dagger alef, Quranic marks, tatweel
+MARKS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
+FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ة": "ه",
+        "ى": "ي",
+        "ی": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ک": "ك",
+        **{chr(0x0660 + n): str(n) for n in range(10)},
+        **{chr(0x06F0 + n): str(n) for n in range(10)},
+    }
+)
+# light10 (Larkey, Ballesteros & Connell 2007), after folding (so ة is already ه)
+PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+
+
+def fold(word: str) -> str:
+    """One spelling for an Arabic word: no vowel marks or tatweel, one alef, ha, ya and kaf."""
+    return MARKS.sub("", word).translate(FOLD)
+
+
+def light_stem(word: str) -> str:
+    """The folded word without its leading clitics and common endings (light10)."""
+    if len(word) > 3 and word.startswith("و"):
+        word = word[1:]
+    for prefix in PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            word = word[len(prefix) :]
+            break
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)]
+    return word
+
+
+def normalise(token: Token) -> Token:
+    """The token with a folded text and a light-stemmed lemma if it is Arabic; else itself."""
+    if not ARABIC.search(token.text):
+        return token
+    folded = fold(token.text) or token.text
+    return Token(folded, token.start, token.end, data=token.data, lemma=light_stem(folded))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class KoersTokenizer(WhitespaceTokenizer):
+    """Whitespace tokens; Arabic tokens folded to one spelling, with a light-stemmed lemma."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Rasa's whitespace defaults plus a version, so a change of the rules retrains."""
+        return {**WhitespaceTokenizer.get_default_config(), "normalisation": "light10-v1"}
+
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
+        """Whitespace tokens of ``attribute``, Arabic ones normalised."""
+        return [normalise(token) for token in super().tokenize(message, attribute)]
