@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -239,7 +240,18 @@ async def off_the_loop(body: Callable[[], Coroutine[Any, Any, T]]) -> T:
     PostgreSQL) would stall every other employee's turn; in a worker thread it
     delays only its own conversation. The thread pool is asyncio's default.
     """
-    return await asyncio.to_thread(lambda: asyncio.run(body()))
+    return await asyncio.to_thread(lambda: _thread_loop().run_until_complete(body()))
+
+
+_LOCAL = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """The worker thread's own event loop, made once (not one per action, as asyncio.run would)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_LOCAL, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOCAL.loop = asyncio.new_event_loop()
+    return loop
 
 
 class KoersAction(Action, abc.ABC):

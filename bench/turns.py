@@ -35,8 +35,6 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bot import ROOT
-from bot.db import Database
-from bot.enrolment import add_employee
 from bot.stack import Stack, make_stack
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -262,20 +260,8 @@ class BareRasa:
 
 def enrol_many(stack: Stack, count: int, prefix: str) -> list[tuple[str, str]]:
     """Creates ``count`` employees directly in the database; returns (sender, invite code) pairs."""
-    db = Database(stack.database_url)
-    pairs: list[tuple[str, str]] = []
-    with db.session() as session, session.begin():
-        for n in range(count):
-            _, code = add_employee(
-                session,
-                coach_email="coach@koers.test",
-                name=f"Bench {prefix} {n}",
-                language="nl",
-                first_sick_day=dt.date(2026, 1, 5),
-            )
-            pairs.append((f"{prefix}-{n}", code))
-    db.engine.dispose()
-    return pairs
+    created = stack.enrol_many([f"Bench {prefix} {n}" for n in range(count)], "nl")
+    return [(f"{prefix}-{n}", employee["invite_code"]) for n, employee in enumerate(created)]
 
 
 async def bind(url: str, pairs: list[tuple[str, str]]) -> None:

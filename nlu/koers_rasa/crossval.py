@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import platform
 import random
 import tempfile
@@ -142,6 +143,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "nlu-cv-results.json")
     args = parser.parse_args()
+    # the folds' components would fill Rasa's training cache with nothing reusable
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"
     with tempfile.TemporaryDirectory(prefix="koers-cv-") as work:
         report = asyncio.run(run(args.folds, args.seed, Path(work)))
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

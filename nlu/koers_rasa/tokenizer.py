@@ -12,6 +12,12 @@ read). Tokens of other scripts are left exactly as Rasa's whitespace tokenizer
 makes them, and offsets always point into the original text, so entities are
 unaffected.
 
+A message is read up to its first 100 tokens (``MAX_TOKENS``). Chat messages
+are far shorter (the longest training or held-out example has 18), and the
+model's cost grows with the square of the length: a pasted 4,000-character
+text would otherwise cost a whole turn of CPU for nothing. The message itself
+is kept whole: actions still see every character.
+
 The component is in ``nlu/config.yml``; Rasa finds it because every command
 that trains or loads the model runs with ``PYTHONPATH=nlu``.
 """
@@ -26,6 +32,7 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+MAX_TOKENS = 100
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 # short vowels, shadda, sukun, dagger alef, Quranic marks, tatweel
 MARKS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
@@ -87,5 +94,5 @@ class KoersTokenizer(WhitespaceTokenizer):
         return {**WhitespaceTokenizer.get_default_config(), "normalisation": "light10-v1"}
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
-        """Whitespace tokens of ``attribute``, Arabic ones normalised."""
-        return [normalise(token) for token in super().tokenize(message, attribute)]
+        """The first ``MAX_TOKENS`` whitespace tokens of ``attribute``, Arabic ones normalised."""
+        return [normalise(token) for token in super().tokenize(message, attribute)[:MAX_TOKENS]]

@@ -51,7 +51,7 @@ async def converse(client: httpx.AsyncClient, stack: Stack, who: str, code: str,
 
 
 def test_concurrent_conversations_store_every_application_once(stack: Stack) -> None:
-    invites = [stack.enrol(f"Load {n}", "nl") for n in range(CONVERSATIONS)]
+    invites = stack.enrol_many([f"Load {n}" for n in range(CONVERSATIONS)], "nl")
     senders = [f"load-{uuid.uuid4().hex[:10]}" for _ in invites]
 
     async def run_all() -> list[str]:

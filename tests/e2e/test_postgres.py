@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import subprocess
@@ -13,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import ROOT, i18n
 from bot.models import Application as JobApplication
-from bot.models import Employee, Signal
+from bot.models import Employee, Signal, utcnow
 from tests.conftest import _reset_postgres
 from tests.e2e.conftest import Stack, make_stack, texts
 
@@ -111,6 +112,14 @@ def test_one_slow_action_does_not_slow_the_others(pg_stack: Stack) -> None:
 
     db = pg_stack.database()
     slow_answer: list[Any] = []
+    # the gate writes "last active" when it is older than a minute: make it so, then that
+    # write waits for the lock below (a read alone would pass a row lock in PostgreSQL)
+    with db.session() as s, s.begin():
+        s.execute(
+            update(Employee)
+            .where(Employee.id == victim["id"])
+            .values(last_activity_at=utcnow() - dt.timedelta(hours=1))
+        )
     with db.engine.connect() as lock:
         lock.execute(select(Employee.id).where(Employee.id == victim["id"]).with_for_update())
         locked_at = time.monotonic()

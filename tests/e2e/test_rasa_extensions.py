@@ -61,6 +61,8 @@ assert len({tokens(w)[0][1] for w in ("والشركة", "الشركة", "شرك�
 # offsets point into the original text, whatever was folded
 text = "قدّمتُ على وظيفةٍ"
 assert [text[s:e] for _, _, s, e in tokens(text)] == text.split()
+# a pasted long text is read up to its first 100 tokens
+assert len(tokens("woord " * 1000)) == 100
 # other scripts exactly as Rasa's whitespace tokenizer makes them
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 
