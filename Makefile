@@ -105,7 +105,7 @@ test: setup $(MODEL) chromium lint typecheck validate ## everything: lint, types
 		|| { tail -30 var/rasa-test.log; cat var/rasa-test-results/failed_test_stories.yml 2>/dev/null; exit 1; }
 	@echo "    all conversation stories passed"
 	@pg_url=$$(scripts/postgres.sh start) && trap 'scripts/postgres.sh stop' EXIT && \
-		KOERS_TEST_POSTGRES_URL=$$pg_url $(VENV)/bin/pytest -q -p no:cacheprovider
+		KOERS_TEST_POSTGRES_URL=$$pg_url $(VENV)/bin/pytest -q -p no:cacheprovider --durations=10
 
 bench-nlu: setup $(MODEL) ## held-out NLU quality per language against the goal (writes bench/nlu-results.json)
 	@$(VENV)/bin/python bench/nlu_quality.py

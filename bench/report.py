@@ -106,19 +106,25 @@ def turns_section(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+NLU_COLUMNS = ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1")
+
+
+def nlu_scores(first: str, crisis: str, scored: dict[str, dict[str, Any]], crisis_key: str) -> list[str]:
+    """A table of NLU scores (one row per set or language) and the most frequent confusions."""
+    rows = [[name, *(s[k] for k in NLU_COLUMNS), s[crisis_key]] for name, s in scored.items()]
+    out = [
+        table([first, "examples", "accuracy", "macro-F1", "entity F1", crisis], rows),
+        "",
+        "Most frequent confusions (gold → predicted):",
+        "",
+    ]
+    for name, s in scored.items():
+        pairs = ", ".join(f"{c['gold']}→{c['predicted']} ({c['count']})" for c in s.get("confusions", [])[:5])
+        out.append(f"- {name}: {pairs or 'none'}")
+    return out
+
+
 def nlu_section(r: dict[str, Any]) -> str:
-    rows = []
-    for name, s in r["sets"].items():
-        rows.append(
-            [
-                name,
-                s["examples"],
-                s["intent_accuracy"],
-                s["intent_macro_f1"],
-                s["entity_f1"],
-                s["crisis_recall"],
-            ]
-        )
     out = [
         "## NLU quality on held-out sets (`make bench-nlu`)",
         f"Measured {r['date']}. Goal: intent macro-F1 ≥ {r['goal']['intent_macro_f1']} (nl, en), "
@@ -127,20 +133,11 @@ def nlu_section(r: dict[str, Any]) -> str:
         "written by people who never saw the training data; the errors of set A were read while building "
         "the model, set B's only for the crisis net, so set B is the independent measure.",
         "",
-        table(["set:language", "examples", "accuracy", "macro-F1", "entity F1", "crisis recall"], rows),
-        "",
-        "Most frequent confusions (gold → predicted):",
-        "",
     ]
-    for name, s in r["sets"].items():
-        pairs = ", ".join(f"{c['gold']}→{c['predicted']} ({c['count']})" for c in s.get("confusions", [])[:5])
-        out.append(f"- {name}: {pairs or 'none'}")
-    return "\n".join(out)
+    return "\n".join(out + nlu_scores("set:language", "crisis recall", r["sets"], "crisis_recall"))
 
 
 def nlu_cv_section(r: dict[str, Any]) -> str:
-    keys = ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1", "crisis_intent_recall")
-    rows = [[lang, *(s[k] for k in keys)] for lang, s in r["languages"].items()]
     minutes = round(sum(t["seconds"] for t in r["timings"]) / 60, 1)
     out = [
         f"## NLU cross-validation ({r['folds']} folds, `make bench-nlu-cv`)",
@@ -148,15 +145,9 @@ def nlu_cv_section(r: dict[str, Any]) -> str:
         f"intent, seed {r['seed']}); {r['folds']} models trained with `nlu/config.yml` ({minutes} min of "
         "training). Crisis recall here is the intent's alone (the keyword net is not part of the model).",
         "",
-        table(["language", "examples", "accuracy", "macro-F1", "entity F1", "crisis recall (intent)"], rows),
-        "",
-        "Most frequent confusions (gold → predicted):",
-        "",
     ]
-    for lang, s in r["languages"].items():
-        pairs = ", ".join(f"{c['gold']}→{c['predicted']} ({c['count']})" for c in s["confusions"][:5])
-        out.append(f"- {lang}: {pairs or 'none'}")
-    return "\n".join(out)
+    crisis = "crisis recall (intent)"
+    return "\n".join(out + nlu_scores("language", crisis, r["languages"], "crisis_intent_recall"))
 
 
 def caseload_section(r: dict[str, Any]) -> str:
