@@ -143,7 +143,8 @@ def nlu_cv_section(r: dict[str, Any]) -> str:
         f"## NLU cross-validation ({r['folds']} folds, `make bench-nlu-cv`)",
         f"Measured {r['date']}. Every training example is held back once (folds stratified by language and "
         f"intent, seed {r['seed']}); {r['folds']} models trained with `nlu/config.yml` ({minutes} min of "
-        "training). Crisis recall here is the intent's alone (the keyword net is not part of the model).",
+        "training). Crisis recall here is the intent's alone; `koers nlu-eval --cross-validation` also "
+        "writes the recall counting the keyword net (`crisis_recall` in the JSON, runs after 2026-11-26).",
         "",
     ]
     crisis = "crisis recall (intent)"

@@ -192,8 +192,31 @@ def cross_validate(folds: int, settings: Settings) -> int:
     python = ROOT / ".venv-rasa" / "bin" / "python"
     if not python.is_file():
         raise KoersError("no Rasa environment: run `make setup` first")
-    command = [str(python), "-m", "koers_rasa.crossval", "--folds", str(folds)]
-    return subprocess.run(command, cwd=ROOT, env=rasa_env(), check=False).returncode
+    out = ROOT / "bench" / "nlu-cv-results.json"
+    command = [str(python), "-m", "koers_rasa.crossval", "--folds", str(folds), "--out", str(out)]
+    code = subprocess.run(command, cwd=ROOT, env=rasa_env(), check=False).returncode
+    if code == 0:
+        report = with_crisis_net(json.loads(out.read_text(encoding="utf-8")))
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        for lang, scores in report["languages"].items():
+            print(f"{lang}: crisis recall with the keyword net {scores['crisis_recall']}")
+    return code
+
+
+def with_crisis_net(report: dict[str, Any]) -> dict[str, Any]:
+    """Adds each language's crisis recall counting the keyword net (as a turn does).
+
+    The cross-validation runs in Rasa's environment and lists the crisis lines
+    the model missed; the net lives here. Lines the net catches count as caught.
+    """
+    for scores in report["languages"].values():
+        missed, total = scores.get("crisis_missed"), scores.get("crisis_examples")
+        if missed is None or not total:
+            continue
+        escaped = [text for text in missed if not i18n.is_crisis_text(text)]
+        scores["crisis_recall"] = round(1 - len(escaped) / total, 4)
+        scores["crisis_missed_by_both"] = escaped
+    return report
 
 
 @contextlib.contextmanager
