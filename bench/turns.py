@@ -35,6 +35,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bot import ROOT
+from bot.nlueval import rasa_env
 from bot.stack import Stack, make_stack
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -364,7 +365,7 @@ def train_koers() -> float | None:
             ],
             cwd=ROOT,
             # an empty cache: Rasa would otherwise restore unchanged components instead of training them
-            env={**QUIET, "RASA_CACHE_DIRECTORY": cache, "PYTHONPATH": str(ROOT / "nlu")},
+            env={**rasa_env(), "RASA_CACHE_DIRECTORY": cache},
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -27,6 +27,7 @@ import httpx
 from bot import ROOT, i18n
 from bot.config import Settings
 from bot.enrolment import KoersError
+from bot.supervisor import RASA_ENV
 
 MARKUP = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<entity>[^)]+)\)|(?P<json>\{[^}]*\}))")
 FALLBACK = "nlu_fallback"
@@ -172,13 +173,8 @@ def _up(url: str, token: str) -> bool:
 
 
 def rasa_env() -> dict[str, str]:
-    """The environment of a Rasa process: quiet, and Koers' components on the path."""
-    return {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "PYTHONPATH": str(ROOT / "nlu"),  # the model uses Koers' tokenizer
-    }
+    """This process's environment with the Rasa processes' settings (``supervisor.RASA_ENV``)."""
+    return {**os.environ, **RASA_ENV}
 
 
 def cross_validate(folds: int, settings: Settings) -> int:

@@ -77,11 +77,14 @@ def write_rasa_config(settings: Settings) -> tuple[Path, Path]:
     return endpoints, credentials
 
 
+# every Rasa process: no telemetry, no TensorFlow chatter, Koers' components on the path
+RASA_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT / "nlu")}
+
+
 def commands(settings: Settings) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Returns the command line and extra environment of every process."""
     endpoints, credentials = write_rasa_config(settings)
     rasa_port = str(urlparse(settings.rasa_url).port or 5005)
-    quiet = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
     procs: dict[str, tuple[list[str], dict[str, str]]] = {
         "rasa": (
             [
@@ -101,7 +104,7 @@ def commands(settings: Settings) -> dict[str, tuple[list[str], dict[str, str]]]:
                 "-p",
                 rasa_port,
             ],
-            {**quiet, "PYTHONPATH": str(ROOT / "nlu")},
+            RASA_ENV,
         ),
         "actions": (
             [
