@@ -146,7 +146,7 @@ def enrol(dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None) 
 
 
 # how fresh "last active" must be: within a minute, a turn's actions (a form turn
-# runs two) write nothing; inactivity is counted in days
+# runs two or three) write nothing; inactivity is counted in days
 ACTIVITY_RESOLUTION = dt.timedelta(minutes=1)
 
 
