@@ -143,12 +143,10 @@ def nlu_cv_section(r: dict[str, Any]) -> str:
         f"## NLU cross-validation ({r['folds']} folds, `make bench-nlu-cv`)",
         f"Measured {r['date']}. Every training example is held back once (folds stratified by language and "
         f"intent, seed {r['seed']}); {r['folds']} models trained with `nlu/config.yml` ({minutes} min of "
-        "training). Crisis recall here is the intent's alone; `koers nlu-eval --cross-validation` also "
-        "writes the recall counting the keyword net (`crisis_recall` in the JSON, runs after 2026-11-26).",
+        "training), scored with the rules of the held-out sets (crisis recall: intent or keyword net).",
         "",
     ]
-    crisis = "crisis recall (intent)"
-    return "\n".join(out + nlu_scores("language", crisis, r["languages"], "crisis_intent_recall"))
+    return "\n".join(out + nlu_scores("language", "crisis recall", r["languages"], "crisis_recall"))
 
 
 def caseload_section(r: dict[str, Any]) -> str:

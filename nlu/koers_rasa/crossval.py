@@ -6,10 +6,11 @@ Run in the Rasa environment: ``make bench-nlu-cv`` or ``koers nlu-eval
 put in one of K folds, stratified by language and intent with a fixed seed;
 for each fold a model is trained with ``nlu/config.yml`` on the other folds
 and parses the held-back fold. Rasa's own ``rasa test nlu --cross-validation``
-reports one number for all languages together; this reports per language:
-intent accuracy and macro-F1, crisis recall (the intent only: the keyword net
-lives in the app), entity F1 (exact span and type) and the most frequent
-confusion pairs. Writes JSON to the path given with ``--out``.
+reports one number for all languages together. This writes every held-back
+example with the model's parse result to the JSON file given with ``--out``;
+``koers nlu-eval`` then scores them per language with the same rules as the
+held-out files (``bot.nlueval.score``: the best intent past the fallback, the
+keyword net for crisis recall, entity F1, confusions).
 """
 
 from __future__ import annotations
@@ -24,15 +25,13 @@ import platform
 import random
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DATA = ROOT / "nlu" / "data" / "nlu"
 CONFIG = ROOT / "nlu" / "config.yml"
-CRISIS = "crisis"
-FALLBACK = "nlu_fallback"
 
 
 def examples_by_language() -> dict[str, list[Any]]:
@@ -63,52 +62,14 @@ def folds(examples: dict[str, list[Any]], k: int, seed: int) -> list[list[tuple[
     return out
 
 
-def f1(tp: int, fp: int, fn: int) -> float:
-    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
-
-
-def spans(entities: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
-    return {(e["start"], e["end"], e["entity"]) for e in entities or []}
-
-
-def scores(results: list[tuple[str, str, set[Any], set[Any]]]) -> dict[str, Any]:
-    """Accuracy, macro-F1 over the gold intents, crisis recall, entity F1 and confusions."""
-    intents = sorted({gold for gold, _, _, _ in results})
-    per_intent = {}
-    for intent in intents:
-        tp = sum(1 for g, p, _, _ in results if g == intent and p == intent)
-        fp = sum(1 for g, p, _, _ in results if g != intent and p == intent)
-        fn = sum(1 for g, p, _, _ in results if g == intent and p != intent)
-        per_intent[intent] = round(f1(tp, fp, fn), 4)
-    crisis = [p for g, p, _, _ in results if g == CRISIS]
-    etp = sum(len(gs & ps) for _, _, gs, ps in results)
-    efp = sum(len(ps - gs) for _, _, gs, ps in results)
-    efn = sum(len(gs - ps) for _, _, gs, ps in results)
-    confusions = Counter((g, p) for g, p, _, _ in results if g != p)
-    return {
-        "examples": len(results),
-        "intent_accuracy": round(sum(g == p for g, p, _, _ in results) / len(results), 4),
-        "intent_macro_f1": round(sum(per_intent.values()) / len(per_intent), 4),
-        "crisis_intent_recall": round(sum(p == CRISIS for p in crisis) / len(crisis), 4) if crisis else None,
-        "crisis_examples": len(crisis),
-        "entity_f1": round(f1(etp, efp, efn), 4),
-        "fallback_rate": round(sum(p == FALLBACK for _, p, _, _ in results) / len(results), 4),
-        "confusions": [{"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(10)],
-        "per_intent_f1": per_intent,
-    }
-
-
 async def run(k: int, seed: int, work: Path) -> dict[str, Any]:
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    examples = examples_by_language()
-    split = folds(examples, k, seed)
-    results: dict[str, list[tuple[str, str, set[Any], set[Any]]]] = defaultdict(list)
-    # crisis lines the model missed: the app checks them against its keyword net
-    missed: dict[str, list[str]] = defaultdict(list)
+    split = folds(examples_by_language(), k, seed)
+    predictions = []
     timings = []
     for n, test in enumerate(split):
         train = [m for i, fold in enumerate(split) if i != n for _, m in fold]
@@ -120,11 +81,15 @@ async def run(k: int, seed: int, work: Path) -> dict[str, Any]:
         processor = Agent.load(model).processor
         for lang, message in test:
             parsed = await processor.parse_message(_user_message(message.get("text")))
-            predicted = (parsed.get("intent") or {}).get("name") or FALLBACK
-            gold = spans(message.get("entities"))
-            results[lang].append((message.get("intent"), predicted, gold, spans(parsed.get("entities"))))
-            if message.get("intent") == CRISIS and predicted != CRISIS:
-                missed[lang].append(message.get("text"))
+            predictions.append(
+                {
+                    "lang": lang,
+                    "intent": message.get("intent"),
+                    "text": message.get("text"),
+                    "entities": [[e["start"], e["end"], e["entity"]] for e in message.get("entities") or []],
+                    "parse": {key: parsed.get(key) for key in ("intent", "intent_ranking", "entities")},
+                }
+            )
         timings.append({"fold": n, "train": len(train), "test": len(test), "seconds": round(trained)})
         print(f"fold {n + 1}/{k}: trained on {len(train)} in {trained:.0f} s, tested {len(test)}", flush=True)
     return {
@@ -133,9 +98,7 @@ async def run(k: int, seed: int, work: Path) -> dict[str, Any]:
         "folds": k,
         "seed": seed,
         "timings": timings,
-        "languages": {
-            lang: {**scores(found), "crisis_missed": missed[lang]} for lang, found in sorted(results.items())
-        },
+        "predictions": predictions,
     }
 
 
@@ -165,13 +128,8 @@ def main() -> int:
     quiet()
     with tempfile.TemporaryDirectory(prefix="koers-cv-") as work:
         report = asyncio.run(run(args.folds, args.seed, Path(work)))
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    for lang, found in report["languages"].items():
-        print(
-            f"{lang}: macro-F1 {found['intent_macro_f1']:.4f}  accuracy {found['intent_accuracy']:.4f}  "
-            f"entity F1 {found['entity_f1']:.4f}  crisis recall {found['crisis_intent_recall']}"
-        )
-    print(f"written to {args.out}")
+    args.out.write_text(json.dumps(report, ensure_ascii=False, default=float) + "\n")
+    print(f"{len(report['predictions'])} predictions written to {args.out}")
     return 0
 
 

@@ -1,24 +1,61 @@
-"""Cross-validation's crisis recall counts the keyword net, as a real turn does."""
+"""Cross-validation's parse results are scored like the held-out files."""
 
 from __future__ import annotations
 
-from bot.nlueval import with_crisis_net
+from typing import Any
+
+from bot.nlueval import score_cross_validation
 
 
-def test_lines_the_net_catches_count_as_caught() -> None:
-    report = {
-        "languages": {
-            "en": {
-                "crisis_intent_recall": 0.5,
-                "crisis_examples": 4,
-                "crisis_missed": ["I want to end my life", "the sky is grey for me"],
-            },
-            "nl": {"crisis_intent_recall": 1.0, "crisis_examples": 3, "crisis_missed": []},
-            "tr": {"crisis_intent_recall": None, "crisis_examples": 0, "crisis_missed": []},
-        }
+def parse(intent: str, ranking: list[str] | None = None, entities: list[Any] | None = None) -> dict[str, Any]:
+    return {
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": [{"name": name} for name in ranking or [intent]],
+        "entities": [{"start": s, "end": e, "entity": label} for s, e, label in entities or []],
     }
-    scored = with_crisis_net(report)["languages"]
-    assert scored["en"]["crisis_missed_by_both"] == ["the sky is grey for me"]
-    assert scored["en"]["crisis_recall"] == 0.75
-    assert scored["nl"]["crisis_recall"] == 1.0
-    assert "crisis_recall" not in scored["tr"]
+
+
+def test_the_same_rules_as_the_held_out_files() -> None:
+    raw = {
+        "folds": 3,
+        "timings": [{"fold": 0, "seconds": 1}],
+        "predictions": [
+            # the model missed it, the keyword net catches it: caught, as in a real turn
+            {
+                "lang": "en",
+                "intent": "crisis",
+                "text": "I want to end my life",
+                "entities": [],
+                "parse": parse("inform"),
+            },
+            # missed by both
+            {
+                "lang": "en",
+                "intent": "crisis",
+                "text": "the sky is grey for me",
+                "entities": [],
+                "parse": parse("inform"),
+            },
+            # below the fallback threshold, the best intent behind it counts
+            {
+                "lang": "en",
+                "intent": "greet",
+                "text": "hiya",
+                "entities": [],
+                "parse": parse("nlu_fallback", ["nlu_fallback", "greet"]),
+            },
+            {
+                "lang": "nl",
+                "intent": "log_application",
+                "text": "bij Jumbo",
+                "entities": [[4, 9, "employer"]],
+                "parse": parse("log_application", entities=[[4, 9, "employer"]]),
+            },
+        ],
+    }
+    report = score_cross_validation(raw)
+    assert "predictions" not in report and report["folds"] == 3 and report["timings"]
+    en, nl = report["languages"]["en"], report["languages"]["nl"]
+    assert en["crisis_recall"] == 0.5 and en["crisis_intent_recall"] == 0.0
+    assert en["per_intent"]["greet"]["f1"] == 1.0
+    assert nl["intent_accuracy"] == 1.0 and nl["entity_f1"] == 1.0
