@@ -145,8 +145,8 @@ def enrol(dispatcher: CollectingDispatcher, tracker: Tracker, code: str | None) 
     return stop_turn([SlotSet(EMPLOYEE_SLOT, binding.employee_id), SlotSet(LANGUAGE_SLOT, lang)])
 
 
-# how fresh "last active" must be: within a minute, a turn's actions (a form turn
-# runs two or three) write nothing; inactivity is counted in days
+# how fresh "last active" must be: within a minute, a turn's later actions (starting
+# a flow runs two) and the employee's next turns write nothing; inactivity is counted in days
 ACTIVITY_RESOLUTION = dt.timedelta(minutes=1)
 
 

@@ -111,9 +111,12 @@ NLU_COLUMNS = ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1")
 
 def nlu_scores(first: str, crisis: str, scored: dict[str, dict[str, Any]], crisis_key: str) -> list[str]:
     """A table of NLU scores (one row per set or language) and the most frequent confusions."""
-    rows = [[name, *(s[k] for k in NLU_COLUMNS), s[crisis_key]] for name, s in scored.items()]
+    rows = [
+        [name, *(s[k] for k in NLU_COLUMNS), s[crisis_key], s.get("crisis_net_false_alarms", "–")]
+        for name, s in scored.items()
+    ]
     out = [
-        table([first, "examples", "accuracy", "macro-F1", "entity F1", crisis], rows),
+        table([first, "examples", "accuracy", "macro-F1", "entity F1", crisis, "net false alarms"], rows),
         "",
         "Most frequent confusions (gold → predicted):",
         "",

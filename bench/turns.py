@@ -12,7 +12,7 @@ what we compare against the bars in BENCHMARKS.md):
 - cost: training time, time until ready, resident memory of each process.
 
 Results go to ``bench/results.json``; ``bench/report.py`` renders BENCHMARKS.md.
-Set ``KOERS_BENCH_TRAIN=0`` to skip the (9-minute) training measurement.
+Set ``KOERS_BENCH_TRAIN=0`` to skip the (8-minute) training measurement.
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def main() -> int:
     print("bench: training the bare `rasa init` assistant (the engine's floor)", flush=True)
     bare.create()
     if os.environ.get("KOERS_BENCH_TRAIN", "1") != "0":
-        print("bench: training Koers' model from scratch (about 9 minutes)", flush=True)
+        print("bench: training Koers' model from scratch (about 8 minutes)", flush=True)
         seconds, source = train_koers(), "this run"
     else:
         seconds, source = None, "not measured (KOERS_BENCH_TRAIN=0)"

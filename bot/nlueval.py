@@ -121,6 +121,8 @@ def score(
         crisis = [(e, p) for e, p in pairs if e.intent == "crisis"]
         caught_by_intent = sum(_top_intent(p) == "crisis" for _, p in crisis)
         caught = sum(_top_intent(p) == "crisis" or i18n.is_crisis_text(e.text) for e, p in crisis)
+        # the net answers with the help lines whatever the intent: on other lines that is a false alarm
+        false_alarms = sum(e.intent != "crisis" and i18n.is_crisis_text(e.text) for e, _ in pairs)
         confusions = Counter((g, p) for g, p in zip(gold_intents, predicted, strict=True) if g != p)
         report[lang] = {
             "examples": len(pairs),
@@ -131,6 +133,7 @@ def score(
             "entity_f1": round(_f1(ent_tp, ent_fp, ent_fn), 4),
             "crisis_recall": round(caught / len(crisis), 4) if crisis else None,
             "crisis_intent_recall": round(caught_by_intent / len(crisis), 4) if crisis else None,
+            "crisis_net_false_alarms": false_alarms,
             "fallback_rate": round(sum(_raw_intent(p) == FALLBACK for _, p in pairs) / len(pairs), 4),
             "per_intent": per_intent,
             "confusions": [

@@ -10,7 +10,7 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.assignments import ActionStartAssignments
-from actions.questionnaire import ActionAskAnswer, ActionQuestionnaireDone, ValidateQuestionnaireForm
+from actions.questionnaire import ActionQuestionnaireDone, ValidateQuestionnaireForm
 from actions.reflection import ActionStartReflection
 from bot.db import Database
 from bot.enrolment import redeem
@@ -81,12 +81,27 @@ class Conversation:
         return texts
 
     async def ask(self) -> list[str]:
-        return (await self.run(ActionAskAnswer(), self.tracker("")))[1]
+        """What the form says when it runs with no new answer: at its start or back after an interruption.
+
+        As in Rasa, that is the validation action called with nothing to validate.
+        """
+        tracker = self.tracker("")
+        tracker.slots["requested_slot"] = "answer"
+        events, texts = await self.run(ValidateQuestionnaireForm(), tracker)
+        if any(e.get("event") == "slot" and e["name"] == "answer" and e["value"] == "done" for e in events):
+            self.active_loop = None
+            _, closing = await self.run(ActionQuestionnaireDone(), self.tracker(""))
+            texts += closing
+        return texts
 
     async def answer(
         self, text: str, intent: str = "nlu_fallback", entities: dict[str, str] | None = None
     ) -> tuple[Any, list[str]]:
-        """Sends an answer through the form's validation; returns the slot value and messages."""
+        """Sends an answer through the form's validation; returns the slot value and messages.
+
+        The messages end with the next question when the flow goes on (the
+        validation action asks it).
+        """
         tracker = self.tracker(text, intent, entities)
         tracker.slots["answer"] = text
         tracker.slots["requested_slot"] = "answer"

@@ -39,9 +39,9 @@ async def test_one_sentence_then_channel_then_save(talk: Conversation, db: Datab
     assert talk.slots["flow"] == "application"
     # only the channel is missing
     assert await talk.ask() == [q("application.ask.channel")]
-    value, texts = await talk.answer("/inform", "inform", {"channel": "vacancy_site"})
-    assert value is None and texts == []
-    confirm = await talk.ask()
+    # the validation stores the channel and asks for the confirmation in the same call
+    value, confirm = await talk.answer("/inform", "inform", {"channel": "vacancy_site"})
+    assert value is None and len(confirm) == 1
     assert confirm[0].startswith(q("application.confirm", summary="").strip())
     assert q(CHANNELS["vacancy_site"]) in confirm[0]
     assert count(db) == 0  # nothing is saved before the confirmation
@@ -76,48 +76,46 @@ async def test_step_by_step_with_bad_answers_extras_and_correction(talk: Convers
     texts = await talk.start("log_application", text="ik wil een sollicitatie doorgeven")
     assert texts == [q("application.start")]
     assert await talk.ask() == [q("application.ask.employer")]
+    # a bad answer: the reason, then the same question again
     value, texts = await talk.answer("x")
-    assert value is None and texts == [q("application.invalid.text")]
-    await talk.answer("Gemeente Utrecht")
-    assert await talk.ask() == [q("application.ask.job_title")]
-    await talk.answer("beleidsmedewerker")
-    assert await talk.ask() == [q("application.ask.applied_on")]
+    assert value is None and texts == [q("application.invalid.text"), q("application.ask.employer")]
+    assert await talk.answer("Gemeente Utrecht") == (None, [q("application.ask.job_title")])
+    assert await talk.answer("beleidsmedewerker") == (None, [q("application.ask.applied_on")])
     value, texts = await talk.answer("ergens vorig jaar misschien")
-    assert texts == [q("application.invalid.date")]
+    assert texts == [q("application.invalid.date"), q("application.ask.applied_on")]
     future = apps.today() + dt.timedelta(days=30)
     value, texts = await talk.answer(future.isoformat())
-    assert texts == [q("application.invalid.future")]
-    await talk.answer("vandaag")
+    assert texts == [q("application.invalid.future"), q("application.ask.applied_on")]
+    assert await talk.answer("vandaag") == (None, [q("application.ask.channel")])
+    # back in the form after an interruption, the question is asked again
     assert await talk.ask() == [q("application.ask.channel")]
     value, texts = await talk.answer("met een duif")
-    assert texts == [q("application.invalid.channel")]
+    assert texts == [q("application.invalid.channel"), q("application.ask.channel")]
     # a typed channel name works as well as a button
     await talk.answer(q(CHANNELS["open_application"]))
-    await talk.ask()
     # the extras: a link, a contact person (skipped) and a note
-    await talk.answer("/inform", "inform", {"op": "extra"})
-    assert await talk.ask() == [q("application.ask.vacancy_url")]
+    assert await talk.answer("/inform", "inform", {"op": "extra"}) == (
+        None,
+        [q("application.ask.vacancy_url")],
+    )
     value, texts = await talk.answer("geen idee")
-    assert texts == [q("application.invalid.url")]
-    await talk.answer("werkenbij.utrecht.nl/vacature/123")
-    assert (await talk.ask()) == [q("application.ask.contact_person", employer="Gemeente Utrecht")]
+    assert texts == [q("application.invalid.url"), q("application.ask.vacancy_url")]
+    _, texts = await talk.answer("werkenbij.utrecht.nl/vacature/123")
+    assert texts == [q("application.ask.contact_person", employer="Gemeente Utrecht")]
     await talk.answer("nee", "deny")
-    await talk.answer('=HYPERLINK("evil") gebeld met de afdeling')
-    confirm = await talk.ask()
+    _, confirm = await talk.answer('=HYPERLINK("evil") gebeld met de afdeling')
     assert "https://werkenbij.utrecht.nl/vacature/123" in confirm[0]
     # correction in place at the confirmation: a free sentence with a new employer
     value, texts = await talk.answer(
         "nee het was bij Gemeente Amersfoort", "inform", {"employer": "Gemeente Amersfoort"}
     )
-    assert texts == [q("application.corrected")]
-    assert "Gemeente Amersfoort" in (await talk.ask())[0]
+    assert texts[0] == q("application.corrected") and "Gemeente Amersfoort" in texts[1]
     # or through the buttons: change the job title
-    await talk.answer("/deny", "deny")
-    assert await talk.ask() == [q("application.ask.fix")]
-    await talk.answer("/inform", "inform", {"field": "job_title"})
-    assert await talk.ask() == [q("application.ask.job_title")]
-    await talk.answer("senior beleidsmedewerker")
-    assert "senior beleidsmedewerker" in (await talk.ask())[0]
+    assert await talk.answer("/deny", "deny") == (None, [q("application.ask.fix")])
+    _, texts = await talk.answer("/inform", "inform", {"field": "job_title"})
+    assert texts == [q("application.ask.job_title")]
+    _, texts = await talk.answer("senior beleidsmedewerker")
+    assert "senior beleidsmedewerker" in texts[0]
     value, _ = await talk.answer("/affirm", "affirm")
     assert value == "done"
     with db.session() as s:
@@ -135,7 +133,6 @@ async def test_confirmation_delivered_twice_saves_once(talk: Conversation, db: D
     )
     await talk.answer(apps.today().isoformat())
     await talk.answer("/inform", "inform", {"channel": "network"})
-    await talk.ask()
     slots = dict(talk.slots)
     value, _ = await talk.answer("/affirm", "affirm")
     assert value == "done" and count(db) == 1

@@ -100,7 +100,7 @@ async def make_cv(talk: Conversation, chat_lang: str = "nl") -> list[str]:
     await talk.answer("Utrecht")
     await talk.answer("06 1234 5678")
     value, texts = await talk.answer("piet at mail")
-    assert texts == [q("cv.invalid.email", chat_lang)]
+    assert texts == [q("cv.invalid.email", chat_lang), q("cv.ask.email", chat_lang)]
     await talk.answer("piet@example.nl")
     question = (await talk.ask())[0]
     # suggestions come from the profile, in the CV language (Dutch here)
@@ -111,10 +111,12 @@ async def make_cv(talk: Conversation, chat_lang: str = "nl") -> list[str]:
     assert "Op zoek naar werk als planner en coördinator in logistiek." in question
     await talk.answer("2")
     value, texts = await talk.answer("plannen, mijn depressie, Excel")
-    assert texts == [q("cv.no_health", chat_lang)]
+    assert texts[0] == q("cv.no_health", chat_lang) and texts[-1].startswith(
+        q("cv.ask.skills", chat_lang, examples="")[:20]
+    )
     await talk.answer("plannen, Excel, klantcontact")
     value, texts = await talk.answer("Nederlands")
-    assert value is None and texts == [q("cv.invalid.languages", chat_lang)]
+    assert value is None and texts[0] == q("cv.invalid.languages", chat_lang) and len(texts) == 2
     await talk.answer("Nederlands moedertaal, Engels goed")
     value, texts = await talk.answer("ja, B en C")
     assert value == "done"

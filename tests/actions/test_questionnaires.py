@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from actions.always_on import ActionGreet, ActionStop
 from actions.questionnaire import ValidateQuestionnaireForm
 from actions.reflection import next_reminder
 from actions.session import ActionSessionStart
-from bot import i18n
+from bot import ROOT, i18n
 from bot.catalogue import Field, Invalid, catalogue, parse, self_assessment
 from bot.db import Database
 from bot.models import AssignmentProgress, Reflection, Reminder, Signal, Summary
@@ -30,18 +31,19 @@ async def test_work_history_entries_validate_store_and_finish(talk: Conversation
     assert texts == [q("assignment.work_history.intro")]
     assert talk.slots["flow"] == "assignment:work_history"
     assert await talk.ask() == [q("assignment.step", n=1, total=4), q("assignment.work_history.employer")]
-    assert await talk.answer("PostNL") == (None, [])
-    assert (await talk.ask())[-1] == q("assignment.work_history.role")
+    value, texts = await talk.answer("PostNL")
+    assert value is None and texts[-1] == q("assignment.work_history.role")
     await talk.answer("planner")
     # a period without years is refused and asked again; nothing is stored
     value, texts = await talk.answer("heel lang")
-    assert value is None and texts == [q("answer.invalid.period", max=dt.date.today().year)]
+    assert value is None and texts[0] == q("answer.invalid.period", max=dt.date.today().year)
+    assert texts[-1] == q("assignment.work_history.period")
     value, texts = await talk.answer("2020 - 2015")
-    assert texts == [q("answer.invalid.period_order")]
+    assert texts[0] == q("answer.invalid.period_order")
     assert (await talk.ask())[-1] == q("assignment.work_history.period")
     await talk.answer("2015 tot nu")
-    await talk.answer("routes plannen, chauffeurs inroosteren")
-    assert (await talk.ask()) == [q("assignment.work_history.more", count=1)]
+    _, texts = await talk.answer("routes plannen, chauffeurs inroosteren")
+    assert texts == [q("assignment.work_history.more", count=1)]
     await talk.answer("ja", intent="affirm")
     for text in ("Bakkerij Jansen", "verkoper", "2008-2015", "klanten helpen"):
         await talk.answer(text)
@@ -77,14 +79,16 @@ async def test_capacities_refuse_medical_details(talk: Conversation, db: Databas
     await talk.start(assignment="capacities")
     await talk.ask()
     value, texts = await talk.answer("Door mijn burn-out en de medicatie kan ik weinig")
-    assert value is None and texts == [q("assignment.functional_only")]
+    assert value is None and texts[0] == q("assignment.functional_only")
+    assert texts[-1] == q("assignment.capacities.can_do")
     with db.session() as s:
         row = s.scalar(select(AssignmentProgress))
         assert row is not None and row.answers["values"] == {}
     await talk.answer("Ik kan goed plannen en met klanten praten")
     await talk.answer("niet lang achter elkaar staan of tillen")
     value, texts = await talk.answer("45 uur")
-    assert value is None and texts == [q("answer.invalid.number", min=0, max=40)]
+    assert value is None and texts[0] == q("answer.invalid.number", min=0, max=40)
+    assert texts[-1] == q("assignment.capacities.hours_per_week")
     value, texts = await talk.answer("ongeveer 24 uur")
     assert value == "done"
     with db.session() as s:
@@ -169,7 +173,7 @@ async def test_reflection_rotates_remembers_the_step_and_flags_low_mood(
     assert texts == [q("reflection.privacy"), q("reflection.intro")]
     assert await talk.ask() == [q("reflection.mood")]
     value, texts = await talk.answer("9")
-    assert texts == [q("answer.invalid.scale", min=1, max=5)]
+    assert texts == [q("answer.invalid.scale", min=1, max=5), q("reflection.mood")]
     await talk.answer("2")
     for _ in range(4):
         await talk.answer("een eerlijk antwoord")
@@ -254,7 +258,9 @@ async def test_clearing_the_slot_is_not_an_answer(talk: Conversation, db: Databa
     tracker = talk.tracker("/start_assignments", "start_assignments")
     tracker.events = [{"event": "slot", "name": "answer", "value": None}]
     events, texts = await talk.run(ValidateQuestionnaireForm(), tracker)
-    assert texts == [] and {"event": "slot", "name": "answer", "value": None, "timestamp": None} in events
+    # what the form does when it starts: nothing stored, the first question asked
+    assert texts == [q("assignment.step", n=1, total=5), q("assignment.wishes.sectors")]
+    assert {"event": "slot", "name": "answer", "value": None, "timestamp": None} in events
     with db.session() as s:
         row = s.scalar(select(AssignmentProgress))
         assert row is not None and row.answers["values"] == {} and row.current_step == "sectors"
@@ -270,7 +276,7 @@ async def test_a_long_answer_that_sounds_like_stop_is_still_an_answer(
     tracker.slots["answer"] = tracker.latest_message["text"]
     tracker.events = [{"event": "slot", "name": "answer", "value": tracker.slots["answer"]}]
     events, texts = await talk.run(ValidateQuestionnaireForm(), tracker)
-    assert ActiveLoop(None) not in events and texts == []
+    assert ActiveLoop(None) not in events and texts == [q("reflection.set2.hardest")]
     short = talk.tracker("stop", "stop")
     short.latest_message["intent"]["confidence"] = 0.99
     events, texts = await talk.run(ValidateQuestionnaireForm(), short)
@@ -279,3 +285,18 @@ async def test_a_long_answer_that_sounds_like_stop_is_still_an_answer(
         reflection = s.scalar(select(Reflection))
         assert reflection is not None
         assert "piekeren" in str(reflection.answers) and reflection.current_step != "mood"
+
+
+def test_the_validation_is_the_forms_only_call_to_the_action_server() -> None:
+    """Rasa's form asks with ``action_ask_answer`` or ``utter_ask_answer`` when the domain has one.
+
+    Koers' domain has neither: the validation action asks the next question
+    itself (tested above), so a form turn is one call to the action server.
+    """
+    domain = yaml.safe_load((ROOT / "nlu" / "domain.yml").read_text(encoding="utf-8"))
+    names = set(domain["actions"]) | set(domain.get("responses") or {})
+    asking = {
+        f"{kind}_ask_{form}answer" for kind in ("action", "utter") for form in ("", "questionnaire_form_")
+    }
+    assert not names & asking
+    assert "validate_questionnaire_form" in names

@@ -44,6 +44,14 @@ def test_the_same_rules_as_the_held_out_files() -> None:
                 "entities": [],
                 "parse": parse("nlu_fallback", ["nlu_fallback", "greet"]),
             },
+            # not a crisis, but the net would answer it with the help lines: a false alarm
+            {
+                "lang": "en",
+                "intent": "inform",
+                "text": "I want to kill myself laughing",
+                "entities": [],
+                "parse": parse("inform"),
+            },
             {
                 "lang": "nl",
                 "intent": "log_application",
@@ -57,5 +65,6 @@ def test_the_same_rules_as_the_held_out_files() -> None:
     assert "predictions" not in report and report["folds"] == 3 and report["timings"]
     en, nl = report["languages"]["en"], report["languages"]["nl"]
     assert en["crisis_recall"] == 0.5 and en["crisis_intent_recall"] == 0.0
+    assert en["crisis_net_false_alarms"] == 1 and nl["crisis_net_false_alarms"] == 0
     assert en["per_intent"]["greet"]["f1"] == 1.0
     assert nl["intent_accuracy"] == 1.0 and nl["entity_f1"] == 1.0
