@@ -89,10 +89,13 @@ class Conversation:
         tracker.slots["requested_slot"] = "answer"
         events, texts = await self.run(ValidateQuestionnaireForm(), tracker)
         if any(e.get("event") == "slot" and e["name"] == "answer" and e["value"] == "done" for e in events):
-            self.active_loop = None
-            _, closing = await self.run(ActionQuestionnaireDone(), self.tracker(""))
-            texts += closing
+            texts += await self.close()
         return texts
+
+    async def close(self) -> list[str]:
+        """What Rasa does when the form's slot is filled: the form ends and the rule closes the flow."""
+        self.active_loop = None
+        return (await self.run(ActionQuestionnaireDone(), self.tracker("")))[1]
 
     async def answer(
         self, text: str, intent: str = "nlu_fallback", entities: dict[str, str] | None = None
@@ -112,9 +115,7 @@ class Conversation:
             (e["value"] for e in events if e.get("event") == "slot" and e["name"] == "answer"), "missing"
         )
         if value == "done":
-            self.active_loop = None
-            _, closing = await self.run(ActionQuestionnaireDone(), self.tracker(""))
-            texts += closing
+            texts += await self.close()
         return value, texts
 
 

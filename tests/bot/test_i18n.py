@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 import yaml
 from babel.messages.extract import extract_from_dir
 
 from bot import ROOT, i18n
+from bot.nlueval import parse_markup
 
 KEYWORDS = {
     "say": (1,),
@@ -114,7 +114,7 @@ def _training_lines() -> list[tuple[str, str, str]]:
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
             for line in str(block.get("examples") or "").splitlines():
                 if line.strip().startswith("- ") and "intent" in block:
-                    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])
+                    text, _ = parse_markup(line.strip()[2:])
                     lines.append((path.parent.name, block["intent"], text))
     return lines
 
