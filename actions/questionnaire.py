@@ -225,23 +225,24 @@ class ValidateQuestionnaireForm(FormValidationAction):
     async def validate_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Stores a valid answer; on a bad one explains why (the question follows again)."""
+        """Stores a valid answer; on a bad one explains why.
+
+        Either way the slot is emptied: :func:`ask` then asks the next (or the
+        same) question, or fills the slot with ``done`` when the flow has none left.
+        """
         if value is None or value == DONE:
             # the slot being cleared (when a flow starts) is not an answer
             return {ANSWER_SLOT: value}
         turn = _TURN.get()
         flow = flow_for(tracker.get_slot(FLOW_SLOT), turn.employee_id)
-        if flow is None:
-            return {ANSWER_SLOT: DONE}
-        text = value if isinstance(value, str) else str(value)
-        with database().session() as session, session.begin():
-            try:
-                flow.answer(session, turn, text)
-            except Invalid as bad:
-                dispatcher.utter_message(text=m.text(turn.lang, bad.key, **bad.params))
-                return {ANSWER_SLOT: None}
-            finished = flow.question(session, turn) is None
-        return {ANSWER_SLOT: DONE if finished else None}
+        if flow is not None:
+            text = value if isinstance(value, str) else str(value)
+            with database().session() as session, session.begin():
+                try:
+                    flow.answer(session, turn, text)
+                except Invalid as bad:
+                    dispatcher.utter_message(text=m.text(turn.lang, bad.key, **bad.params))
+        return {ANSWER_SLOT: None}
 
 
 def ask(turn: Turn) -> list[EventType]:

@@ -111,8 +111,10 @@ class Conversation:
         # the form sends the slot it just extracted as an event; that is what gets validated
         tracker.events = [{"event": "slot", "name": "answer", "value": text}]
         events, texts = await self.run(ValidateQuestionnaireForm(), tracker)
+        # the slot's last event is its value (the validation empties it, then fills it when the flow is done)
         value = next(
-            (e["value"] for e in events if e.get("event") == "slot" and e["name"] == "answer"), "missing"
+            (e["value"] for e in reversed(events) if e.get("event") == "slot" and e["name"] == "answer"),
+            "missing",
         )
         if value == "done":
             texts += await self.close()
