@@ -73,6 +73,113 @@ print("ok")
 """
 
 
+GATE = """
+import asyncio
+
+import koers_rasa
+from koers_rasa import gated, outside_the_gate
+from rasa.core.processor import MessageProcessor
+from rasa.utils.endpoints import EndpointConfig
+
+# installed on import: every turn passes the gate, every call to another server leaves it
+assert MessageProcessor.handle_message.__qualname__.startswith("gated.")
+assert EndpointConfig.request.__qualname__.startswith("outside_the_gate.")
+assert koers_rasa.TURNS_AT_ONCE >= 1
+
+
+async def scenario():
+    log = []
+    answer = {name: asyncio.Event() for name in "AEF"}  # the action server answers X
+    finish = {name: asyncio.Event() for name in "ABCDEFG"}  # X's own work in the gate is done
+
+    async def action_server(name):
+        log.append(f"{name} asks")
+        await answer[name].wait()
+        answer[name].clear()
+
+    def turns(patience):
+        ask = outside_the_gate(action_server, patience)
+
+        async def turn(name, calls):
+            log.append(f"{name} works")
+            for _ in range(calls):
+                await ask(name)
+                log.append(f"{name} back")
+            await finish[name].wait()
+            log.append(f"{name} done")
+
+        return gated(turn, 1)
+
+    handle = turns(patience=0.05)  # a call unanswered after 0.05 s is a slow one
+    read = 0
+
+    async def expect(*lines):
+        nonlocal read
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert log[read:] == list(lines), (log[read:], lines)
+        read = len(log)
+
+    tasks = {}
+    for name, calls in (("A", 2), ("B", 0), ("C", 0), ("D", 0), ("E", 1)):
+        tasks[name] = asyncio.create_task(handle(name, calls))
+    # A waits for the action server; the place is A's until the call turns out slow
+    await expect("A works", "A asks")
+    await asyncio.sleep(0.2)
+    # then A gives its place up and B comes in; C, D, E wait in order
+    await expect("B works")
+    answer["A"].set()  # A's answer is back while B still works: A waits, first in line
+    await expect()
+    tasks["D"].cancel()  # a message whose sender hung up leaves the line
+    finish["B"].set()
+    # A, started first, goes on before C, which came earlier than A's answer
+    await expect("B done", "A back", "A asks")
+    await asyncio.sleep(0.2)
+    await expect("C works")
+    finish["C"].set()
+    await expect("C done", "E works", "E asks")  # D left the line: E is next
+    await asyncio.sleep(0.2)
+    # A and E both wait for a hanging action server; they hold no place, so a new turn goes through
+    finish["F"].set()
+    tasks["F"] = asyncio.create_task(handle("F", 0))
+    await expect("F works", "F done")
+    answer["E"].set()
+    await expect("E back")
+    answer["A"].set()  # E holds the place: A waits for it
+    await expect()
+    finish["E"].set()
+    await expect("E done", "A back")
+    finish["A"].set()
+    await expect("A done")
+    assert tasks["D"].cancelled()
+    await asyncio.wait_for(asyncio.gather(*(t for n, t in tasks.items() if n != "D")), 5)
+    # the one place is free again
+    finish["G"].set()
+    await asyncio.wait_for(handle("G", 0), 5)
+    await expect("G works", "G done")
+    # within its patience, a turn keeps its place while the action server works
+    patient = turns(patience=30)
+    for name in "ABF":
+        finish[name].clear()
+    first = asyncio.create_task(patient("F", 1))
+    second = asyncio.create_task(patient("B", 0))
+    await expect("F works", "F asks")
+    await asyncio.sleep(0.2)
+    await expect()  # B waits
+    answer["F"].set()
+    await expect("F back")
+    finish["F"].set()
+    finish["B"].set()
+    await expect("F done", "B works", "B done")
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    return log
+
+
+log = asyncio.run(scenario())
+print("ok")
+"""
+
+
 def run_in_rasa(code: str) -> None:
     """Runs ``code`` with the Rasa environment's Python and Koers' extensions on the path."""
     done = subprocess.run(
@@ -92,3 +199,7 @@ def test_action_responses_are_validated_once_and_messages_are_bounded() -> None:
 
 def test_arabic_spelling_variants_become_the_same_tokens() -> None:
     run_in_rasa(TOKENS)
+
+
+def test_started_turns_finish_first_and_waiting_turns_hold_no_place() -> None:
+    run_in_rasa(GATE)
