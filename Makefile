@@ -25,7 +25,7 @@ RASA_ENV := PYTHONPATH=nlu
 # pip's notes about this machine's extra package folders are noise, not news
 PIP_NOISE := grep -v -E '^WARNING: Location|BuildBackendWarning|^ *!!|^ *\*+$$|Please be careful|name as your package|with strategy|^ *$$' || true
 
-.PHONY: help setup run test test-unit lint typecheck i18n i18n-extract i18n-update model validate clean chromium bench bench-scale bench-nlu bench-nlu-cv bench-caseload bench-coach test-resilience
+.PHONY: help setup run test test-unit lint typecheck i18n i18n-extract i18n-update model validate clean chromium bench bench-gate bench-scale bench-nlu bench-nlu-cv bench-caseload bench-coach test-resilience
 
 help: ## show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -123,6 +123,10 @@ test-resilience: setup $(MODEL) chromium ## the slow tests: 100 conversations x 
 
 bench: setup $(MODEL) ## Koers against a bare `rasa init` assistant: latency, throughput, long history, cost (writes bench/results.json, BENCHMARKS.md)
 	@$(VENV)/bin/python bench/turns.py
+	@$(VENV)/bin/python bench/report.py
+
+bench-gate: setup $(MODEL) ## 100 conversations at once with 0 (no limit), 1, 2, 3 turns at once in the Rasa server, 3 rounds each (writes bench/gate-results.json)
+	@$(VENV)/bin/python bench/turn_gate.py
 	@$(VENV)/bin/python bench/report.py
 
 bench-scale: setup $(MODEL) ## nginx + 2 Rasa (Redis locks) + 2 action servers + PostgreSQL: 100 conversations, nothing lost (writes bench/scale-results.json)

@@ -166,6 +166,38 @@ def caseload_section(r: dict[str, Any]) -> str:
     )
 
 
+def gate_section(r: dict[str, Any]) -> str:
+    machine = r["machine"]
+    rows = []
+    for setting, rounds in r["settings"].items():
+        for n, d in enumerate(rounds, 1):
+            label = "no limit" if setting == "0" else setting
+            rows.append(
+                [
+                    label,
+                    n,
+                    d["p50_ms"],
+                    d["p95_ms"],
+                    d["p99_ms"],
+                    d["seconds"],
+                    d["turns_per_second"],
+                    d["errors"],
+                ]
+            )
+    return "\n".join(
+        [
+            "## Turns at once in the Rasa server (`make bench-gate`)",
+            f"Measured {r['date']} on {machine['platform']}, {machine['cpus']} cores. Koers started once per "
+            f"setting of `KOERS_RASA_TURNS_AT_ONCE`; each round sends {r['conversations']} employees' visits "
+            "(the script of `make bench`) at once. The default, 2, comes from this table.",
+            "",
+            table(
+                ["turns at once", "round", "p50 ms", "p95 ms", "p99 ms", "seconds", "turns/s", "errors"], rows
+            ),
+        ]
+    )
+
+
 def scale_section(r: dict[str, Any]) -> str:
     rows = []
     for leg in ("one_rasa_server", "two_behind_nginx"):
@@ -271,6 +303,7 @@ def main() -> None:
     ]
     for name, render in (
         ("results.json", turns_section),
+        ("gate-results.json", gate_section),
         ("nlu-results.json", nlu_section),
         ("nlu-cv-results.json", nlu_cv_section),
         ("coach-scale-results.json", coach_scale_section),

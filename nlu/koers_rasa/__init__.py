@@ -291,12 +291,13 @@ def turns_in_order(at_once: int = TURNS_AT_ONCE, patience: float = PATIENCE_SECO
     took six times the median. With a few places, a started turn finishes
     quickly and the waiting is shared evenly, first come, first served.
 
-    Measured on 2 cores with 100 conversations of 8 turns at once (3 rounds
-    each; p95 of all turns, and the time for all 800): no limit 3.9-5.7 s
-    (13.7-16.5 s); 1 place 2.4-2.7 s (14.9-16.7 s); 2 places 2.0-2.2 s
-    (12.1-13.3 s); 3 places 2.0-2.8 s (12.0-13.7 s). The default is 2: one
-    turn uses the Rasa server while another waits for the action server, so
-    both cores stay busy.
+    Measured on 2 cores with 100 conversations of 8 turns at once (``make
+    bench-gate``, BENCHMARKS.md; 3 rounds per setting, two runs), p95 of all
+    turns: no limit 2.3-5.7 s (in the bad rounds the slowest turns took seven
+    times the median); 1 place 2.0-2.7 s, but in one run 15-20 % fewer turns
+    per second; 2 places 1.8-2.3 s at the best throughput; 3 places 2.0-3.6 s.
+    The default is 2: one turn uses the Rasa server while another waits for
+    the action server, so both cores stay busy.
 
     A place is held during a call to the action server only for ``patience``
     seconds: a slow or hanging action (a locked row, a long PDF) gives its
