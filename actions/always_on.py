@@ -270,6 +270,10 @@ class ActionDeleteMyData(KoersAction):
         return [*paused, SlotSet(PENDING_SLOT, "delete_my_data")]
 
 
+# how sure the model must be of a typed yes before everything is erased (a button is 1.0)
+ERASE_CONFIDENCE = 0.95
+
+
 class ActionAffirm(KoersAction):
     """Carries out what was waiting for a yes (such as erasing data)."""
 
@@ -278,6 +282,11 @@ class ActionAffirm(KoersAction):
 
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
         pending = turn.tracker.get_slot(PENDING_SLOT)
+        if pending == "delete_my_data" and turn.confidence < ERASE_CONFIDENCE:
+            # erasing cannot be undone: a yes the model is not sure of ("no, keep it"
+            # once came out as a yes at 0.87) gets the question again, with buttons
+            turn.say("delete.unclear", buttons=m.yes_no(turn.lang))
+            return []
         if pending == "delete_my_data":
             lang = turn.lang
             forget(database(), turn.employee_id)

@@ -86,7 +86,7 @@ http {{
     fastcgi_temp_path {work}/tmp/fastcgi;
     uwsgi_temp_path {work}/tmp/uwsgi;
     scgi_temp_path {work}/tmp/scgi;
-    upstream rasa {{ {rasa} keepalive 64; }}
+    upstream rasa {{ least_conn; {rasa} keepalive 64; }}
     upstream actions {{ {actions} keepalive 64; }}
     server {{
         listen 127.0.0.1:{balancer};

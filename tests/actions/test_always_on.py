@@ -37,6 +37,7 @@ def tracker(
     entities: list[dict[str, Any]] | None = None,
     active_loop: str | None = None,
     message_id: str = "m1",
+    confidence: float = 0.99,
 ) -> Tracker:
     """Builds a tracker inline, as Rasa would send it to the action server."""
     return Tracker(
@@ -44,7 +45,7 @@ def tracker(
         slots=slots or {},
         latest_message={
             "text": text,
-            "intent": {"name": intent, "confidence": 0.99},
+            "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
             "message_id": message_id,
         },
@@ -199,6 +200,24 @@ async def test_delete_needs_a_yes_and_then_erases(
     with db.session() as s:
         assert s.get(Employee, people["piet"]) is None
         assert s.scalar(select(func.count()).select_from(Signal)) == 0
+
+
+async def test_an_unsure_yes_never_erases(db: Database, bound: str, people: dict[str, object]) -> None:
+    pending = {"pending": "delete_my_data"}
+    # a real model once read "no, keep it" as a yes at 0.87
+    unsure = tracker(bound, "no, keep it", intent="affirm", slots=pending, confidence=0.87)
+    events, texts = await run(ActionAffirm(), unsure)
+    assert texts == [i18n.t("nl", "delete.unclear")]
+    assert not [e for e in events if e.get("name") == "pending"]  # still waiting for the answer
+    with db.session() as s:
+        assert s.get(Employee, people["piet"]) is not None
+    # the Yes button (Rasa gives a button's intent confidence 1.0) erases
+    events, texts = await run(
+        ActionAffirm(), tracker(bound, "/affirm", intent="affirm", slots=pending, confidence=1.0)
+    )
+    assert texts == [i18n.t("nl", "delete.done")]
+    with db.session() as s:
+        assert s.get(Employee, people["piet"]) is None
 
 
 async def test_a_stranger_is_answered_in_the_channels_language(db: Database) -> None:

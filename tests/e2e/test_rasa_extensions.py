@@ -180,6 +180,76 @@ print("ok")
 """
 
 
+SESSIONS = """
+import asyncio
+import sqlite3
+import tempfile
+
+from koers_rasa.tracker_store import KoersTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+domain = Domain.from_yaml(\"""
+version: "3.1"
+intents: [greet]
+slots:
+  employee_id: {type: any, mappings: [{type: custom}]}
+\""")
+db = tempfile.mktemp(suffix=".db")
+ours = KoersTrackerStore(domain, url=f"sqlite:///{db}")
+KoersTrackerStore(domain, url=f"sqlite:///{db}")  # a second start finds its indexes there
+rasas = SQLTrackerStore(domain, dialect="sqlite", db=db)
+
+
+def day(start, n):
+    return [
+        ActionExecuted("action_session_start", timestamp=start),
+        SessionStarted(timestamp=start + 1),
+        SlotSet("employee_id", 7, timestamp=start + 2),
+        *[UserUttered(f"hoi {n} {i}", {"name": "greet"}, timestamp=start + 3 + i) for i in range(5)],
+    ]
+
+
+async def check():
+    for who in ("a", "b"):
+        events = [e for n in range(30) for e in day(1_000_000 + n * 86_400, n)]
+        await ours.save(DialogueStateTracker.from_events(who, events, domain.slots))
+    for who in ("a", "b"):
+        mine, theirs = await ours.retrieve(who), await rasas.retrieve(who)
+        assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in theirs.events]
+        said = [e.text for e in mine.events if isinstance(e, UserUttered)]
+        assert said == [f"hoi 29 {i}" for i in range(5)], said
+        everything = await ours.retrieve_full_tracker(who)
+        assert len(everything.events) == len((await rasas.retrieve_full_tracker(who)).events) == 30 * 8
+    # saving again adds only what is new
+    tracker = await ours.retrieve("a")
+    tracker.update(UserUttered("nog eentje", {"name": "greet"}, timestamp=9_999_999))
+    await ours.save(tracker)
+    await ours.save(tracker)
+    assert [e.text for e in (await rasas.retrieve("a")).events if isinstance(e, UserUttered)][-2:] == [
+        "hoi 29 4",
+        "nog eentje",
+    ]
+    # a sender without a session start: all events
+    await ours.save(DialogueStateTracker.from_events("c", day(5, 0)[2:], domain.slots))
+    assert len((await ours.retrieve("c")).events) == 6
+
+
+asyncio.run(check())
+with sqlite3.connect(db) as connection:
+    names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"ix_events_sender_type_time", "ix_events_sender_time"} <= names, names
+    query = ours._statements["this_session"].compile(ours.engine)
+    values = [{**query.params, "sender_id": "a"}[name] for name in query.positiontup]
+    plan = " ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {query}", values))
+    # the session's events are found by range, not by reading all of the sender's events
+    assert "ix_events_sender_time (sender_id=? AND timestamp>?)" in plan, plan
+print("ok")
+"""
+
+
 def run_in_rasa(code: str) -> None:
     """Runs ``code`` with the Rasa environment's Python and Koers' extensions on the path."""
     done = subprocess.run(
@@ -199,6 +269,10 @@ def test_action_responses_are_validated_once_and_messages_are_bounded() -> None:
 
 def test_arabic_spelling_variants_become_the_same_tokens() -> None:
     run_in_rasa(TOKENS)
+
+
+def test_the_tracker_store_reads_a_session_like_rasa_without_reading_all_history() -> None:
+    run_in_rasa(SESSIONS)
 
 
 def test_started_turns_finish_first_and_waiting_turns_hold_no_place() -> None:
