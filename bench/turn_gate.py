@@ -11,10 +11,8 @@ Results go to ``bench/gate-results.json``; ``bench/report.py`` renders them.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import sys
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.turns import BENCH_DIR, drive, koers_conversations
+from bench.turns import BENCH_DIR, drive, koers_conversations, when_and_where
 from bot import ROOT
 from bot.stack import make_stack
 
@@ -60,12 +58,7 @@ def _drive(url: str, conversations: list[tuple[str, list[str]]]) -> dict[str, An
 def main() -> int:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-        },
+        **when_and_where(),
         "conversations": CONVERSATIONS,
         "rounds": ROUNDS,
         "settings": {str(n): measure(n) for n in SETTINGS},

@@ -392,9 +392,9 @@ def ratio(ours: float, floor: float) -> float | None:
     return round(ours / floor, 2) if floor else None
 
 
-def main() -> int:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {
+def when_and_where() -> dict[str, Any]:
+    """The date and machine every result file starts with."""
+    return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {
             "platform": platform.platform(),
@@ -402,6 +402,11 @@ def main() -> int:
             "python": sys.version.split()[0],
         },
     }
+
+
+def main() -> int:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = when_and_where()
     bare = BareRasa(BENCH_DIR / "bare", 16005)
     print("bench: training the bare `rasa init` assistant (the engine's floor)", flush=True)
     bare.create()
