@@ -99,10 +99,17 @@ class KoersTrackerStore(SQLTrackerStore):
         Created if missing (``IF NOT EXISTS``: SQLite and PostgreSQL), so safe on every start.
         """
         table = self.SQLEvent.__tablename__
-        with self.engine.begin() as connection:
-            for name, columns in SESSION_INDEXES.items():
-                # plain DDL: an sa.Index would attach itself to Rasa's shared table object
-                connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"))
+        for name, columns in SESSION_INDEXES.items():
+            try:
+                with self.engine.begin() as connection:
+                    # plain DDL: an sa.Index would attach itself to Rasa's shared table object
+                    connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"))
+            except sa.exc.DBAPIError:
+                # several Rasa servers starting at once: on PostgreSQL, IF NOT EXISTS does not
+                # stop two concurrent creations, and the loser fails; fine if the index is there
+                existing = {index["name"] for index in sa.inspect(self.engine).get_indexes(table)}
+                if name not in existing:
+                    raise
 
     # Rasa's SQL tracker store, with the same queries written in SQLAlchemy Core:
     # Rasa builds ORM objects for every stored event it reads or writes, and
