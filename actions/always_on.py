@@ -282,12 +282,12 @@ class ActionAffirm(KoersAction):
 
     async def act(self, turn: Turn, domain: dict[str, Any]) -> list[EventType]:
         pending = turn.tracker.get_slot(PENDING_SLOT)
-        if pending == "delete_my_data" and turn.confidence < ERASE_CONFIDENCE:
-            # erasing cannot be undone: a yes the model is not sure of ("no, keep it"
-            # once came out as a yes at 0.87) gets the question again, with buttons
-            turn.say("delete.unclear", buttons=m.yes_no(turn.lang))
-            return []
         if pending == "delete_my_data":
+            if turn.confidence < ERASE_CONFIDENCE:
+                # erasing cannot be undone: a yes the model is not sure of ("no, keep it"
+                # once came out as a yes at 0.87) gets the question again, with buttons
+                turn.say("delete.unclear", buttons=m.yes_no(turn.lang))
+                return []
             lang = turn.lang
             forget(database(), turn.employee_id)
             m.send(turn.dispatcher, lang, "delete.done")
