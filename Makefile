@@ -9,7 +9,7 @@ RASA_VENV := .venv-rasa
 APP_STAMP := $(VENV)/.installed
 RASA_STAMP := $(RASA_VENV)/.installed
 MODEL := models/koers.tar.gz
-NLU_FILES := nlu/config.yml nlu/domain.yml nlu/koers_rasa/tokenizer.py $(shell find nlu/data -name '*.yml' 2>/dev/null | sort)
+NLU_FILES := nlu/config.yml nlu/domain.yml nlu/koers_rasa/tokenizer.py nlu/koers_rasa/classifier.py $(shell find nlu/data -name '*.yml' 2>/dev/null | sort)
 # the list of training files itself: removing or renaming a file also retrains
 NLU_LIST := models/.nlu-files
 NLU_LIST_NOW := $(shell echo $(NLU_FILES) | sha256sum | cut -c1-16)

@@ -63,12 +63,88 @@ text = "قدّمتُ على وظيفةٍ"
 assert [text[s:e] for _, _, s, e in tokens(text)] == text.split()
 # a pasted long text is read up to its first 100 tokens
 assert len(tokens("woord " * 1000)) == 100
-# other scripts exactly as Rasa's whitespace tokenizer makes them
+# Latin letters bare of diacritics, typed with or without them; case and offsets kept
+for careful, quick in (
+    ("Zażółć gęślą jaźń, Łódź", "Zazolc gesla jazn, Lodz"),
+    ("İşimi değiştirmek istiyorum ışık", "Isimi degistirmek istiyorum isik"),
+    ("Ik ben geïnteresseerd in één café", "Ik ben geinteresseerd in een cafe"),
+):
+    assert [t[:2] for t in tokens(careful)] == [t[:2] for t in tokens(quick)], (careful, quick)
+    assert [careful[s:e] for _, _, s, e in tokens(careful)] == careful.replace(",", "").split()
+# words without marks, and Cyrillic (й and ї are letters of their own), exactly as
+# Rasa's whitespace tokenizer makes them
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 
 plain = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-for text in ("Ik heb gesolliciteerd bij Jumbo!", "Zażółć gęślą jaźń", "Я подав заявку", "Başvurdum."):
+for text in ("Ik heb gesolliciteerd bij Jumbo!", "Я подав заявку й мрію про їжу", "Basvurdum. Wyslalem CV"):
     assert tokens(text) == tokens(text, plain), (tokens(text), tokens(text, plain))
+print("ok")
+"""
+
+
+INTENTS = """
+import tempfile
+from pathlib import Path
+
+import skops.io as sio
+from koers_rasa.classifier import TfidfIntentClassifier
+from koers_rasa.tokenizer import KoersTokenizer
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+context = ExecutionContext(GraphSchema({}), "test")
+tokenizer = KoersTokenizer(KoersTokenizer.get_default_config())
+chars = {**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4}
+featurizer = CountVectorsFeaturizer.create(chars, storage, Resource("chars"), context)
+examples = {
+    "greet": ["hallo", "hoi", "goedemorgen", "hey daar", "hallo koers"],
+    "stop": ["stop", "stoppen", "ik wil stoppen", "hou op met de vragen", "stop de vragenlijst"],
+    "start_cv": ["mijn cv maken", "cv", "ik wil een cv", "cv downloaden", "help me met mijn cv"],
+}
+data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in examples.items() for t in texts])
+tokenizer.process_training_data(data)
+featurizer.train(data)
+featurizer.process_training_data(data)
+
+
+def read(classifier, text):
+    message = Message(data={"text": text})
+    tokenizer.process([message])
+    featurizer.process([message])
+    classifier.process([message])
+    return message.get("intent"), message.get("intent_ranking")
+
+
+config = TfidfIntentClassifier.get_default_config()
+trained = TfidfIntentClassifier.create(config, storage, Resource("intents"), context)
+trained.train(data)
+loaded = TfidfIntentClassifier.load(config, storage, Resource("intents"), context)
+for classifier in (trained, loaded):
+    for text, expected in (("hallo daar", "greet"), ("stop ermee", "stop"), ("mijn cv", "start_cv")):
+        intent, ranking = read(classifier, text)
+        assert intent["name"] == expected, (text, intent)
+        # probabilities: the ranking of all three intents sums to one, best first
+        assert abs(sum(r["confidence"] for r in ranking) - 1) < 1e-6, ranking
+        assert ranking[0]["name"] == expected and intent["confidence"] == ranking[0]["confidence"]
+    assert read(classifier, "hallo")[0]["confidence"] > read(classifier, "hallo cv")[0]["confidence"]
+# the loaded classifier is the trained one, not a fresh untrained one
+assert read(loaded, "stop de cv")[1] == read(trained, "stop de cv")[1]
+# a model file with a type nobody trusted fails the start instead of giving an untrained classifier
+from fractions import Fraction
+
+with storage.write_to(Resource("odd")) as folder:
+    sio.dump({"odd": Fraction(1, 3)}, folder / "odd.skops")
+try:
+    TfidfIntentClassifier.load(config, storage, Resource("odd"), context)
+except ValueError as error:
+    assert "not trusted" in str(error), error
+else:
+    raise SystemExit("an untrusted model file was loaded")
 print("ok")
 """
 
@@ -267,8 +343,12 @@ def test_action_responses_are_validated_once_and_messages_are_bounded() -> None:
     run_in_rasa(CHECK)
 
 
-def test_arabic_spelling_variants_become_the_same_tokens() -> None:
+def test_spelling_variants_become_the_same_tokens() -> None:
     run_in_rasa(TOKENS)
+
+
+def test_the_intent_classifier_trains_loads_and_ranks_with_probabilities() -> None:
+    run_in_rasa(INTENTS)
 
 
 def test_the_tracker_store_reads_a_session_like_rasa_without_reading_all_history() -> None:
