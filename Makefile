@@ -61,7 +61,7 @@ i18n-update: i18n-extract ## add new message ids to every catalog (then translat
 	@$(VENV)/bin/pybabel update -q -i locales/koers.pot -d locales -D koers --no-fuzzy-matching
 
 $(MODEL): $(NLU_FILES) $(NLU_LIST) $(RASA_STAMP)
-	@echo "==> [3/4] Training the assistant's model (six languages: about 8 minutes on 2 cores; only when nlu/ changed)"
+	@echo "==> [3/4] Training the assistant's model (six languages: about 7 minutes on 2 cores; only when nlu/ changed)"
 	@mkdir -p models var
 	@$(RASA_ENV) $(RASA_VENV)/bin/rasa train --config nlu/config.yml --domain nlu/domain.yml --data nlu/data \
 		--out models --fixed-model-name koers 2>&1 | tee var/train.log \

@@ -411,7 +411,7 @@ def main() -> int:
     print("bench: training the bare `rasa init` assistant (the engine's floor)", flush=True)
     bare.create()
     if os.environ.get("KOERS_BENCH_TRAIN", "1") != "0":
-        print("bench: training Koers' model from scratch (about 8 minutes)", flush=True)
+        print("bench: training Koers' model from scratch (about 7 minutes)", flush=True)
         seconds, source = train_koers(), "this run"
     else:
         seconds, source = previous_training()
